@@ -1,0 +1,20 @@
+// Sub-commands of the crv binary. Each Register* adds its options to the CLI
+// and returns the function that runs it (its exit code).
+#pragma once
+
+#include <functional>
+
+#include <CLI/CLI.hpp>
+
+namespace crv::app {
+
+// Exit codes shared by all commands.
+constexpr int kExitOk = 0;
+constexpr int kExitFailure = 1;  // the watched thing failed (e.g. boot failure)
+constexpr int kExitError = 2;    // crv could not do its job (bad input, QEMU missing...)
+
+using CommandFn = std::function<int()>;
+CommandFn RegisterRecord(CLI::App& app);
+CommandFn RegisterReplay(CLI::App& app);
+
+}  // namespace crv::app

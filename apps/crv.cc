@@ -1,0 +1,48 @@
+// crv: watches virtual machines from the hypervisor side.
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <iostream>
+#include <map>
+
+#include "apps/commands.h"
+#include "core/features.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "crv - watches virtual machines from the hypervisor side: samples every vCPU's registers,\n"
+      "computes windowed Shannon entropy, and (as it grows) classifies the VM's state and acts on it.\n"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("crv ") + CRV_VERSION + " (xen " + (CRV_WITH_XEN ? "on" : "off") +
+                                        ", libvirt " + (CRV_WITH_LIBVIRT ? "on" : "off") + ", kafka " +
+                                        (CRV_WITH_KAFKA ? "on" : "off") + ", tesseract " +
+                                        (CRV_WITH_TESSERACT ? "on" : "off") + ", prometheus " +
+                                        (CRV_WITH_PROMETHEUS ? "on" : "off") + ")");
+  std::string log_level = "info";
+  app.add_option("--log-level", log_level, "trace, debug, info, warn, error or off")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
+
+  std::map<CLI::App*, crv::app::CommandFn> commands;
+  auto add = [&](const char* name, const char* help, auto reg) {
+    CLI::App* sub = app.add_subcommand(name, help);
+    commands[sub] = reg(*sub);
+  };
+  add("record", "Sample a VM's registers into a frame file (from a QMP socket, or booting a fixture guest)",
+      crv::app::RegisterRecord);
+  add("replay", "Feed a frame file through the operator pipeline; --entropy prints the entropy series",
+      crv::app::RegisterReplay);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : crv::app::kExitError;
+  }
+  auto logger = spdlog::stderr_color_mt("crv");
+  spdlog::set_default_logger(logger);
+  spdlog::set_pattern("crv: %^%l%$: %v");
+  spdlog::set_level(spdlog::level::from_str(log_level));
+  for (auto& [sub, run] : commands) {
+    if (sub->parsed()) return run();
+  }
+  return crv::app::kExitError;
+}

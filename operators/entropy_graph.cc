@@ -1,0 +1,71 @@
+#include "operators/entropy_graph.h"
+
+#include <memory>
+
+#include <oneapi/tbb/flow_graph.h>
+
+namespace crv {
+namespace {
+struct Item {
+  uint64_t index = 0;
+  std::vector<uint8_t> bytes;
+  FrameBatch batch;
+  Status status;
+};
+using ItemPtr = std::shared_ptr<Item>;
+}  // namespace
+
+EntropyGraph::EntropyGraph(EntropyGraphConfig config, Sink sink, InvalidHandler on_invalid)
+    : config_(config), sink_(std::move(sink)), on_invalid_(std::move(on_invalid)) {}
+
+void EntropyGraph::Run(Source source) {
+  namespace flow = oneapi::tbb::flow;
+  flow::graph g;
+  uint64_t next_index = 0;
+  WindowFeatureOperator windows(config_.window);
+  std::vector<FeatureVector> out;
+
+  flow::input_node<ItemPtr> input(g, [&](oneapi::tbb::flow_control& fc) -> ItemPtr {
+    auto bytes = source();
+    if (!bytes) {
+      fc.stop();
+      return nullptr;
+    }
+    auto item = std::make_shared<Item>();
+    item->index = next_index++;
+    item->bytes = std::move(*bytes);
+    return item;
+  });
+  flow::limiter_node<ItemPtr> limiter(g, config_.max_in_flight == 0 ? 1 : config_.max_in_flight);
+  flow::function_node<ItemPtr, ItemPtr> decode(g, flow::unlimited, [](ItemPtr item) {
+    item->status = DecodeBatch(item->bytes, &item->batch);
+    item->bytes = {};
+    return item;
+  });
+  flow::sequencer_node<ItemPtr> order(g, [](const ItemPtr& item) { return static_cast<size_t>(item->index); });
+  flow::function_node<ItemPtr, flow::continue_msg> features(g, flow::serial, [&](ItemPtr item) {
+    ++stats_.batches;
+    if (!item->status.ok()) {
+      ++stats_.invalid_batches;
+      if (on_invalid_) on_invalid_(item->index, item->status);
+      return flow::continue_msg();
+    }
+    stats_.frames += item->batch.frames.size();
+    out.clear();
+    windows.Add(item->batch, &out);
+    stats_.windows += out.size();
+    stats_.stale_frames.store(windows.stale_frames());
+    sink_(item->batch, out);
+    return flow::continue_msg();
+  });
+
+  flow::make_edge(input, limiter);
+  flow::make_edge(limiter, decode);
+  flow::make_edge(decode, order);
+  flow::make_edge(order, features);
+  flow::make_edge(features, limiter.decrementer());
+  input.activate();
+  g.wait_for_all();
+}
+
+}  // namespace crv

@@ -1,0 +1,1 @@
+# Boots to a login prompt on the VGA screen and the serial console.

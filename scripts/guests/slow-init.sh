@@ -1,0 +1,5 @@
+# Pauses quietly mid-boot (a device wait) before reaching the prompt.
+init_body() {
+  say "crv-guest: waiting for devices"
+  sleep 8
+}
