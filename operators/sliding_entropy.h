@@ -51,7 +51,7 @@ class SlidingEntropy {
   }
 
   double Bits() const {
-    if (size_ <= 1) return 0.0;
+    if (distinct_ <= 1) return 0.0;  // exact, not rounding noise
     const double h = std::log2(static_cast<double>(size_)) -
                      static_cast<double>(s_fixed_) / kScale / static_cast<double>(size_);
     return h < 1e-12 ? 0.0 : h;

@@ -115,7 +115,7 @@ Result<nlohmann::json> QmpClient::ReadMessage(int64_t deadline_ns, std::string_v
     ssize_t n = recv(fd_, buf, sizeof(buf), 0);
     if (n < 0) {
       if (errno == EINTR || errno == EAGAIN) continue;
-      dead_reason_ = std::string("read failed: ") + std::strerror(errno);
+      dead_reason_ = std::string("read failed: ") + std::strerror(errno) + " (did QEMU exit?)";
       return Dead();
     }
     if (n == 0) {
