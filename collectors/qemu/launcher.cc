@@ -145,7 +145,12 @@ Result<std::unique_ptr<QemuGuest>> QemuGuest::Launch(const GuestSpec& spec, cons
     if (!g->Running()) {
       return Unavailable("QEMU " + g->exit_description_ + " before its QMP socket was ready: " + g->StderrTail(600));
     }
-    if (CanConnect(g->qmp_socket_)) break;
+    if (CanConnect(g->qmp_socket_)) {
+      // QEMU creates the socket 0700 under our umask; only the owner needs
+      // read/write, and the directory around it is 0700 anyway.
+      chmod(g->qmp_socket_.c_str(), 0600);
+      break;
+    }
     if (RealClock::Instance().MonotonicNs() > deadline) {
       return DeadlineExceeded("QEMU's QMP socket was not ready after " + std::to_string(options.startup_timeout_ms) +
                               " ms: " + g->StderrTail(600));
