@@ -2,9 +2,8 @@
 // and returns the function that runs it (its exit code).
 #pragma once
 
-#include <functional>
-
 #include <CLI/CLI.hpp>
+#include <functional>
 
 namespace crv::app {
 

@@ -1,17 +1,15 @@
 // crv record: sample a VM's registers into a frame file.
 #include <signal.h>
-#include <unistd.h>
-
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
-#include <thread>
-
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "apps/commands.h"
 #include "collectors/qemu/launcher.h"
@@ -63,7 +61,8 @@ int Run(const RecordOptions& o) {
   std::string vm_id = o.vm_id;
   if (!o.guest.empty()) {
     std::string dir = o.guest;
-    if (!fs::exists(dir + "/guest.json")) dir = (o.guests_dir.empty() ? DefaultGuestsDir() : o.guests_dir) + "/" + o.guest;
+    if (!fs::exists(dir + "/guest.json"))
+      dir = (o.guests_dir.empty() ? DefaultGuestsDir() : o.guests_dir) + "/" + o.guest;
     auto spec = LoadGuestDir(dir);
     if (!spec.ok()) {
       spdlog::error("guest {}: {}", o.guest, spec.status().message());
@@ -206,11 +205,14 @@ CommandFn RegisterRecord(CLI::App& app) {
   src->add_option("--guest", o->guest,
                   "boot a fixture guest: a name under --guests-dir (built by scripts/build-guest.sh) or a directory");
   src->require_option(1);
-  app.add_option("--guests-dir", o->guests_dir, "where fixture guests are built (default $CRV_GUESTS_DIR or build/guests)");
+  app.add_option("--guests-dir", o->guests_dir,
+                 "where fixture guests are built (default $CRV_GUESTS_DIR or build/guests)");
   app.add_option("--accel", o->accel, "QEMU accelerator for --guest: auto (KVM if the probe passes), kvm or tcg")
       ->check(CLI::IsMember({"auto", "kvm", "tcg"}))
       ->capture_default_str();
-  app.add_option("--hz", o->hz, "sampling rate in snapshots per second")->check(CLI::Range(0.1, 10000.0))->capture_default_str();
+  app.add_option("--hz", o->hz, "sampling rate in snapshots per second")
+      ->check(CLI::Range(0.1, 10000.0))
+      ->capture_default_str();
   app.add_option("--seconds", o->seconds, "how long to record")->check(CLI::PositiveNumber)->capture_default_str();
   app.add_option("-o,--output", o->output, "frame file to write")->capture_default_str();
   app.add_option("--vm-id", o->vm_id, "VM id stamped on frames (default: guest name or socket name)");

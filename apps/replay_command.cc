@@ -3,7 +3,6 @@
 
 #include <cstdio>
 #include <iostream>
-
 #include <nlohmann/json.hpp>
 
 #include "apps/commands.h"
@@ -25,9 +24,15 @@ nlohmann::json WindowJson(const FeatureVector& fv) {
   nlohmann::json e = nlohmann::json::object(), d = nlohmann::json::object();
   for (int r = 0; r < kNumRegs; ++r) e[std::string(RegisterNames()[r])] = fv.entropy[r];
   for (int k = 0; k < kNumDerived; ++k) d[std::string(DerivedFeatureNames()[k])] = fv.derived[k];
-  return {{"vm_id", fv.vm_id},         {"window", fv.window_index}, {"first_seq", fv.first_seq},
-          {"last_seq", fv.last_seq},   {"start_ns", fv.start_ns},   {"end_ns", fv.end_ns},
-          {"vcpus", fv.vcpus},         {"entropy", e},              {"derived", d}};
+  return {{"vm_id", fv.vm_id},
+          {"window", fv.window_index},
+          {"first_seq", fv.first_seq},
+          {"last_seq", fv.last_seq},
+          {"start_ns", fv.start_ns},
+          {"end_ns", fv.end_ns},
+          {"vcpus", fv.vcpus},
+          {"entropy", e},
+          {"derived", d}};
 }
 
 int Run(const ReplayOptions& o) {
@@ -82,8 +87,10 @@ int Run(const ReplayOptions& o) {
   graph.Run(source);
   const auto& st = graph.stats();
   if (!tail_error.empty()) spdlog::warn("{} (the records before it were replayed)", tail_error);
-  nlohmann::json stats = {{"records", st.batches.load()},         {"invalid_records", st.invalid_batches.load()},
-                          {"frames", st.frames.load()},           {"windows", st.windows.load()},
+  nlohmann::json stats = {{"records", st.batches.load()},
+                          {"invalid_records", st.invalid_batches.load()},
+                          {"frames", st.frames.load()},
+                          {"windows", st.windows.load()},
                           {"stale_frames", st.stale_frames.load()},
                           {"truncated", tail_error.empty() ? nlohmann::json(nullptr) : nlohmann::json(tail_error)}};
   if (o.json) {
@@ -94,7 +101,8 @@ int Run(const ReplayOptions& o) {
     std::printf("%s: %llu records, %llu frames, %llu windows of %u ticks, %llu invalid records%s\n", o.file.c_str(),
                 static_cast<unsigned long long>(st.batches.load()), static_cast<unsigned long long>(st.frames.load()),
                 static_cast<unsigned long long>(st.windows.load()), wc.length,
-                static_cast<unsigned long long>(st.invalid_batches.load()), tail_error.empty() ? "" : ", truncated tail");
+                static_cast<unsigned long long>(st.invalid_batches.load()),
+                tail_error.empty() ? "" : ", truncated tail");
   }
   return kExitOk;
 }
@@ -104,7 +112,8 @@ int Run(const ReplayOptions& o) {
 CommandFn RegisterReplay(CLI::App& app) {
   auto o = std::make_shared<ReplayOptions>();
   app.add_option("FILE", o->file, "frame file written by crv record")->required();
-  app.add_flag("--entropy", o->entropy, "print the per-window entropy series of every register (CSV, or JSON with --json)");
+  app.add_flag("--entropy", o->entropy,
+               "print the per-window entropy series of every register (CSV, or JSON with --json)");
   app.add_flag("--json", o->json, "JSON output");
   app.add_option("--window", o->window, "window length in ticks")->capture_default_str();
   app.add_option("--hop", o->hop, "ticks between windows (default: the window length)");

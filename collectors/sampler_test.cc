@@ -64,7 +64,8 @@ TEST(SamplerTest, SlowSnapshotsCountMissedTicks) {
   FakeClock clock;
   // Call 10 (at 200 ms) takes 65 ms: ticks 11 and 12 (due at 220 and 240 ms)
   // pass; tick 13 (due at 260 ms) is sampled late, at 265 ms.
-  ScriptedSource src(clock, [](int call) { return call == 10 ? 65'000'000 : 1'000'000; }, 1);
+  ScriptedSource src(
+      clock, [](int call) { return call == 10 ? 65'000'000 : 1'000'000; }, 1);
   Capture cap;
   Sampler s(src, clock, SamplerConfig{50, 30}, cap.sink());
   ASSERT_TRUE(s.Run().ok());

@@ -17,14 +17,14 @@ namespace crv {
 
 enum class StatusCode {
   kOk = 0,
-  kInvalidArgument,   // bad input from the caller or from outside (config, file, frame)
-  kNotFound,          // a file, socket or VM that does not exist
-  kUnavailable,       // a peer refused or went away (QEMU died, socket refused); may retry
-  kDeadlineExceeded,  // a time-out
-  kResourceExhausted, // a bounded queue is full
-  kDataLoss,          // truncated or corrupt data
-  kClosed,            // the stream or connection was closed in an orderly way
-  kInternal,          // a bug or an unexpected system error
+  kInvalidArgument,    // bad input from the caller or from outside (config, file, frame)
+  kNotFound,           // a file, socket or VM that does not exist
+  kUnavailable,        // a peer refused or went away (QEMU died, socket refused); may retry
+  kDeadlineExceeded,   // a time-out
+  kResourceExhausted,  // a bounded queue is full
+  kDataLoss,           // truncated or corrupt data
+  kClosed,             // the stream or connection was closed in an orderly way
+  kInternal,           // a bug or an unexpected system error
 };
 
 const char* StatusCodeName(StatusCode code);
@@ -63,7 +63,7 @@ Status ErrnoStatus(StatusCode code, const std::string& what, int err);
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Result(T value) : v_(std::move(value)) {}        // NOLINT(google-explicit-constructor)
   Result(Status status) : v_(std::move(status)) {  // NOLINT(google-explicit-constructor)
     assert(!std::get<Status>(v_).ok() && "a Result holding a Status must hold an error");
   }
@@ -100,15 +100,14 @@ class [[nodiscard]] Result {
 #define CRV_CONCAT(a, b) CRV_CONCAT_INNER(a, b)
 
 // Returns early from the enclosing function when `expr` (a Status) fails.
-#define CRV_RETURN_IF_ERROR(expr)           \
-  do {                                      \
-    ::crv::Status _crv_s = (expr);          \
-    if (!_crv_s.ok()) return _crv_s;        \
+#define CRV_RETURN_IF_ERROR(expr)    \
+  do {                               \
+    ::crv::Status _crv_s = (expr);   \
+    if (!_crv_s.ok()) return _crv_s; \
   } while (0)
 
 // `lhs = value of expr` (a Result<T>), or return its Status.
-#define CRV_ASSIGN_OR_RETURN(lhs, expr) \
-  CRV_ASSIGN_OR_RETURN_IMPL(CRV_CONCAT(_crv_r_, __LINE__), lhs, expr)
+#define CRV_ASSIGN_OR_RETURN(lhs, expr) CRV_ASSIGN_OR_RETURN_IMPL(CRV_CONCAT(_crv_r_, __LINE__), lhs, expr)
 #define CRV_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr) \
   auto tmp = (expr);                              \
   if (!tmp.ok()) return tmp.status();             \

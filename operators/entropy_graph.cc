@@ -1,8 +1,8 @@
 #include "operators/entropy_graph.h"
 
-#include <memory>
-
 #include <oneapi/tbb/flow_graph.h>
+
+#include <memory>
 
 namespace crv {
 namespace {

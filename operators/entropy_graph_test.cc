@@ -14,8 +14,8 @@ std::vector<std::vector<uint8_t>> Messages(int batches, int ticks_per_batch) {
   std::vector<std::vector<uint8_t>> out;
   for (int i = 0; i < batches; ++i) {
     const char* vm = i % 3 == 0 ? "a" : (i % 3 == 1 ? "b" : "c");
-    out.push_back(EncodeBatch(vm, "h",
-                              testing::SyntheticFrames(ticks_per_batch, 2, i, 8 + i % 5, (i / 3) * ticks_per_batch)));
+    out.push_back(
+        EncodeBatch(vm, "h", testing::SyntheticFrames(ticks_per_batch, 2, i, 8 + i % 5, (i / 3) * ticks_per_batch)));
   }
   return out;
 }
@@ -41,8 +41,9 @@ TEST(EntropyGraphTest, SameOutputAsTheOperatorAloneAndDeterministic) {
   ASSERT_GT(expected.size(), 100u);
   for (int run = 0; run < 3; ++run) {
     std::vector<FeatureVector> got;
-    EntropyGraph g(EntropyGraphConfig{wc, 16},
-                   [&](const FrameBatch&, std::vector<FeatureVector>& w) { got.insert(got.end(), w.begin(), w.end()); });
+    EntropyGraph g(EntropyGraphConfig{wc, 16}, [&](const FrameBatch&, std::vector<FeatureVector>& w) {
+      got.insert(got.end(), w.begin(), w.end());
+    });
     g.Run(From(msgs));
     ASSERT_EQ(got.size(), expected.size());
     for (size_t i = 0; i < got.size(); ++i) {
@@ -62,11 +63,12 @@ TEST(EntropyGraphTest, InvalidBatchesAreCountedAndSkipped) {
   msgs[17][20] ^= 0xff;
   std::vector<uint64_t> bad;
   uint64_t sink_calls = 0;
-  EntropyGraph g(EntropyGraphConfig{{5, 5}, 8}, [&](const FrameBatch&, std::vector<FeatureVector>&) { ++sink_calls; },
-                 [&](uint64_t index, const Status& why) {
-                   bad.push_back(index);
-                   EXPECT_FALSE(why.message().empty());
-                 });
+  EntropyGraph g(
+      EntropyGraphConfig{{5, 5}, 8}, [&](const FrameBatch&, std::vector<FeatureVector>&) { ++sink_calls; },
+      [&](uint64_t index, const Status& why) {
+        bad.push_back(index);
+        EXPECT_FALSE(why.message().empty());
+      });
   g.Run(From(msgs));
   EXPECT_GE(g.stats().invalid_batches, 1u);
   EXPECT_EQ(bad.size(), g.stats().invalid_batches.load());

@@ -52,8 +52,8 @@ class SlidingEntropy {
 
   double Bits() const {
     if (distinct_ <= 1) return 0.0;  // exact, not rounding noise
-    const double h = std::log2(static_cast<double>(size_)) -
-                     static_cast<double>(s_fixed_) / kScale / static_cast<double>(size_);
+    const double h =
+        std::log2(static_cast<double>(size_)) - static_cast<double>(s_fixed_) / kScale / static_cast<double>(size_);
     return h < 1e-12 ? 0.0 : h;
   }
 
@@ -81,9 +81,7 @@ class SlidingEntropy {
     return table.get();
   }
 
-  uint32_t Slot(uint64_t v) const {
-    return static_cast<uint32_t>((v * 0x9E3779B97F4A7C15ull) >> 32) & mask_;
-  }
+  uint32_t Slot(uint64_t v) const { return static_cast<uint32_t>((v * 0x9E3779B97F4A7C15ull) >> 32) & mask_; }
 
   void Increment(uint64_t v) {
     uint32_t i = Slot(v);

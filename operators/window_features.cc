@@ -17,8 +17,8 @@ Status ValidateWindowConfig(const WindowConfig& c) {
 }
 
 const std::array<std::string_view, kNumDerived>& DerivedFeatureNames() {
-  static const std::array<std::string_view, kNumDerived> kNames = {
-      "if_share", "user_share", "halted_share", "paging_share", "long_mode_share", "distinct_cr3"};
+  static const std::array<std::string_view, kNumDerived> kNames = {"if_share",     "user_share",      "halted_share",
+                                                                   "paging_share", "long_mode_share", "distinct_cr3"};
   return kNames;
 }
 
@@ -112,7 +112,8 @@ void VmWindows::CloseTick(std::vector<FeatureVector>* out) {
     if (!v || v->filled == 0) continue;
     ++fv.vcpus;
     for (int r = 0; r < kNumRegs; ++r) fv.entropy[r] = std::max(fv.entropy[r], v->entropy[r].Bits());
-    for (int b = 0; b < kNumFlags; ++b) shares[b] += static_cast<double>(v->flag_counts[b]) / static_cast<double>(v->filled);
+    for (int b = 0; b < kNumFlags; ++b)
+      shares[b] += static_cast<double>(v->flag_counts[b]) / static_cast<double>(v->filled);
     distinct_cr3 = std::max(distinct_cr3, static_cast<double>(v->entropy[kCr3].distinct()));
   }
   if (fv.vcpus > 0) {

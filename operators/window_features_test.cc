@@ -57,7 +57,7 @@ TEST(WindowFeaturesTest, EntropyAndDerivedValues) {
   ASSERT_EQ(out.size(), 1u);
   const FeatureVector& fv = out[0];
   EXPECT_EQ(fv.vcpus, 2u);
-  EXPECT_DOUBLE_EQ(fv.entropy[kRip], 1.0);       // max over vCPUs
+  EXPECT_DOUBLE_EQ(fv.entropy[kRip], 1.0);  // max over vCPUs
   EXPECT_DOUBLE_EQ(fv.entropy[kCr3], 2.0);
   EXPECT_DOUBLE_EQ(fv.entropy[kRsp], 0.0);
   EXPECT_DOUBLE_EQ(fv.derived[kIfShare], 0.75);  // (0.5 + 1) / 2
@@ -72,7 +72,7 @@ TEST(WindowFeaturesTest, StaleFramesAreSkippedAndCounted) {
   auto frames = testing::SyntheticFrames(10, 2);
   WindowFeatureOperator op(WindowConfig{5, 5});
   std::vector<FeatureVector> out;
-  op.Add(Batch({frames.begin(), frames.begin() + 12}), &out);  // ticks 0..5
+  op.Add(Batch({frames.begin(), frames.begin() + 12}), &out);      // ticks 0..5
   op.Add(Batch({frames.begin() + 8, frames.begin() + 12}), &out);  // ticks 4, 5 again
   EXPECT_EQ(op.stale_frames(), 4u);
   op.Add(Batch({frames.begin() + 12, frames.end()}), &out);

@@ -9,9 +9,8 @@ namespace crv {
 
 const std::array<std::string_view, kNumRegs>& RegisterNames() {
   static const std::array<std::string_view, kNumRegs> kNames = {
-      "rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "rsp", "r8",  "r9",
-      "r10", "r11", "r12", "r13", "r14", "r15", "rip", "rflags", "cr0", "cr2",
-      "cr3", "cr4", "efer", "cs", "ds", "es", "fs", "gs", "ss"};
+      "rax", "rbx", "rcx",    "rdx", "rsi", "rdi", "rbp", "rsp",  "r8", "r9", "r10", "r11", "r12", "r13", "r14",
+      "r15", "rip", "rflags", "cr0", "cr2", "cr3", "cr4", "efer", "cs", "ds", "es",  "fs",  "gs",  "ss"};
   return kNames;
 }
 
@@ -91,15 +90,15 @@ std::span<const uint8_t> BatchEncoder::Encode(std::string_view vm_id, std::strin
   return {fbb.GetBufferPointer(), fbb.GetSize()};
 }
 
-std::vector<uint8_t> EncodeBatch(std::string_view vm_id, std::string_view host,
-                                 std::span<const RegisterFrame> frames) {
+std::vector<uint8_t> EncodeBatch(std::string_view vm_id, std::string_view host, std::span<const RegisterFrame> frames) {
   BatchEncoder enc;
   auto bytes = enc.Encode(vm_id, host, frames);
   return {bytes.begin(), bytes.end()};
 }
 
 Status DecodeBatch(std::span<const uint8_t> bytes, FrameBatch* out) {
-  if (bytes.size() < 8) return DataLoss("frame batch of " + std::to_string(bytes.size()) + " bytes is too short");
+  // Size prefix, root offset and file identifier: 12 bytes before anything else.
+  if (bytes.size() < 12) return DataLoss("frame batch of " + std::to_string(bytes.size()) + " bytes is too short");
   if (bytes.size() > kMaxBatchBytes) {
     return InvalidArgument("frame batch of " + std::to_string(bytes.size()) + " bytes exceeds the limit of " +
                            std::to_string(kMaxBatchBytes));

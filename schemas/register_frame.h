@@ -22,20 +22,45 @@ namespace crv {
 
 // Registers whose windowed entropy crv computes, in feature order.
 enum Reg : int {
-  kRax, kRbx, kRcx, kRdx, kRsi, kRdi, kRbp, kRsp,
-  kR8, kR9, kR10, kR11, kR12, kR13, kR14, kR15,
-  kRip, kRflags, kCr0, kCr2, kCr3, kCr4, kEfer,
-  kCs, kDs, kEs, kFs, kGs, kSs,
+  kRax,
+  kRbx,
+  kRcx,
+  kRdx,
+  kRsi,
+  kRdi,
+  kRbp,
+  kRsp,
+  kR8,
+  kR9,
+  kR10,
+  kR11,
+  kR12,
+  kR13,
+  kR14,
+  kR15,
+  kRip,
+  kRflags,
+  kCr0,
+  kCr2,
+  kCr3,
+  kCr4,
+  kEfer,
+  kCs,
+  kDs,
+  kEs,
+  kFs,
+  kGs,
+  kSs,
   kNumRegs
 };
 
 // Lower-case names ("rax", ..., "ss"), indexed by Reg.
 const std::array<std::string_view, kNumRegs>& RegisterNames();
 
-constexpr uint64_t kRflagsIf = 1u << 9;   // interrupts enabled
-constexpr uint64_t kCr0Pe = 1u << 0;      // protected mode
-constexpr uint64_t kCr0Pg = 1u << 31;     // paging
-constexpr uint64_t kEferLma = 1u << 10;   // long mode active
+constexpr uint64_t kRflagsIf = 1u << 9;  // interrupts enabled
+constexpr uint64_t kCr0Pe = 1u << 0;     // protected mode
+constexpr uint64_t kCr0Pg = 1u << 31;    // paging
+constexpr uint64_t kEferLma = 1u << 10;  // long mode active
 
 struct RegisterFrame {
   uint16_t vcpu = 0;
@@ -64,8 +89,7 @@ class BatchEncoder {
   BatchEncoder& operator=(const BatchEncoder&) = delete;
 
   // The bytes stay valid until the next Encode call.
-  std::span<const uint8_t> Encode(std::string_view vm_id, std::string_view host,
-                                  std::span<const RegisterFrame> frames);
+  std::span<const uint8_t> Encode(std::string_view vm_id, std::string_view host, std::span<const RegisterFrame> frames);
 
  private:
   struct Impl;
@@ -73,8 +97,7 @@ class BatchEncoder {
 };
 
 // One-shot helper returning an owned copy.
-std::vector<uint8_t> EncodeBatch(std::string_view vm_id, std::string_view host,
-                                 std::span<const RegisterFrame> frames);
+std::vector<uint8_t> EncodeBatch(std::string_view vm_id, std::string_view host, std::span<const RegisterFrame> frames);
 
 // Verifies a size-prefixed FrameBatch and decodes it into `out` (its frames
 // vector is reused). On failure `out` is unspecified.

@@ -74,8 +74,8 @@ Result<std::unique_ptr<FrameFileReader>> FrameFileReader::FromBytes(std::vector<
   const uint32_t version = GetU32(data.data() + 8);
   const uint32_t header_size = GetU32(data.data() + 12);
   if (version != kFrameFileVersion) {
-    return InvalidArgument(name + ": frame file version " + std::to_string(version) + " is not supported (this crv reads version " +
-                           std::to_string(kFrameFileVersion) + ")");
+    return InvalidArgument(name + ": frame file version " + std::to_string(version) +
+                           " is not supported (this crv reads version " + std::to_string(kFrameFileVersion) + ")");
   }
   if (header_size != kFrameFileHeaderSize) {
     return InvalidArgument(name + ": unexpected header size " + std::to_string(header_size));

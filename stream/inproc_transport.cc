@@ -5,8 +5,7 @@ namespace crv {
 InProcTransport::InProcTransport(size_t capacity, OverflowPolicy policy)
     : capacity_(capacity == 0 ? 1 : capacity), policy_(policy) {}
 
-Status InProcTransport::Publish(std::string_view key, std::vector<uint8_t> payload,
-                                std::chrono::milliseconds timeout) {
+Status InProcTransport::Publish(std::string_view key, std::vector<uint8_t> payload, std::chrono::milliseconds timeout) {
   std::unique_lock lock(mu_);
   if (closed_) return Closed("publish on a closed transport");
   if (queue_.size() >= capacity_) {

@@ -36,17 +36,16 @@ struct TransportStats {
   uint64_t published = 0;
   uint64_t delivered = 0;
   uint64_t committed = 0;
-  uint64_t dropped = 0;          // by a configured drop policy
-  uint64_t publish_blocked = 0;  // Publish calls that had to wait
-  uint64_t publish_timeouts = 0; // Publish calls that gave up (not enqueued)
-  uint64_t queued = 0;           // in the transport now
+  uint64_t dropped = 0;           // by a configured drop policy
+  uint64_t publish_blocked = 0;   // Publish calls that had to wait
+  uint64_t publish_timeouts = 0;  // Publish calls that gave up (not enqueued)
+  uint64_t queued = 0;            // in the transport now
 };
 
 class FrameTransport {
  public:
   virtual ~FrameTransport() = default;
-  virtual Status Publish(std::string_view key, std::vector<uint8_t> payload,
-                         std::chrono::milliseconds timeout) = 0;
+  virtual Status Publish(std::string_view key, std::vector<uint8_t> payload, std::chrono::milliseconds timeout) = 0;
   virtual Result<std::optional<StreamMessage>> Poll(std::chrono::milliseconds timeout) = 0;
   virtual void Commit(const StreamMessage& message) = 0;
   // No more publishing; consumers drain what is queued, then get kClosed.

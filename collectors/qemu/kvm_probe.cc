@@ -77,7 +77,8 @@ bool ProbeKvm(std::string* why) {
       ioctl(vcpu.fd, KVM_SET_REGS, &regs);
       // A vCPU that never exits (as seen with some nested set-ups) must not
       // hang crv: an alarm interrupts KVM_RUN with EINTR.
-      struct sigaction sa {}, old{};
+      struct sigaction sa {
+      }, old{};
       sa.sa_handler = [](int) {};
       sigaction(SIGALRM, &sa, &old);
       alarm(2);

@@ -13,10 +13,9 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
-
-#include <nlohmann/json.hpp>
 
 #include "core/clock.h"
 
@@ -27,8 +26,7 @@ Result<GuestSpec> LoadGuestDir(const std::string& dir) {
   const std::string path = dir + "/guest.json";
   std::ifstream in(path);
   if (!in) {
-    return NotFound("no guest description at " + path +
-                    " (build it with scripts/build-guest.sh NAME DIR)");
+    return NotFound("no guest description at " + path + " (build it with scripts/build-guest.sh NAME DIR)");
   }
   auto j = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded() || !j.is_object()) return InvalidArgument(path + ": not a JSON object");
@@ -57,9 +55,12 @@ Result<Accel> ParseAccel(const std::string& s) {
 
 const char* AccelName(Accel a) {
   switch (a) {
-    case Accel::kAuto: return "auto";
-    case Accel::kKvm: return "kvm";
-    case Accel::kTcg: return "tcg";
+    case Accel::kAuto:
+      return "auto";
+    case Accel::kKvm:
+      return "kvm";
+    case Accel::kTcg:
+      return "tcg";
   }
   return "?";
 }
@@ -104,12 +105,33 @@ Result<std::unique_ptr<QemuGuest>> QemuGuest::Launch(const GuestSpec& spec, cons
   if (accel == Accel::kAuto) accel = ProbeKvm() ? Accel::kKvm : Accel::kTcg;
   g->accel_ = accel;
 
-  std::vector<std::string> args = {
-      options.qemu_binary, "-nodefaults", "-no-user-config", "-machine", "q35",
-      "-accel", AccelName(accel), "-m", std::to_string(spec.memory_mb), "-smp", std::to_string(spec.vcpus),
-      "-vga", "std", "-display", "none", "-nic", "none", "-monitor", "none",
-      "-serial", "file:" + g->serial_log_, "-qmp", "unix:" + g->qmp_socket_ + ",server=on,wait=off",
-      "-kernel", spec.kernel, "-append", spec.append};
+  std::vector<std::string> args = {options.qemu_binary,
+                                   "-nodefaults",
+                                   "-no-user-config",
+                                   "-machine",
+                                   "q35",
+                                   "-accel",
+                                   AccelName(accel),
+                                   "-m",
+                                   std::to_string(spec.memory_mb),
+                                   "-smp",
+                                   std::to_string(spec.vcpus),
+                                   "-vga",
+                                   "std",
+                                   "-display",
+                                   "none",
+                                   "-nic",
+                                   "none",
+                                   "-monitor",
+                                   "none",
+                                   "-serial",
+                                   "file:" + g->serial_log_,
+                                   "-qmp",
+                                   "unix:" + g->qmp_socket_ + ",server=on,wait=off",
+                                   "-kernel",
+                                   spec.kernel,
+                                   "-append",
+                                   spec.append};
   if (accel == Accel::kKvm) args.insert(args.end(), {"-cpu", "host"});
   if (!spec.initrd.empty()) args.insert(args.end(), {"-initrd", spec.initrd});
   args.insert(args.end(), options.extra_args.begin(), options.extra_args.end());

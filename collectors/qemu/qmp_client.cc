@@ -73,9 +73,7 @@ QmpClient::~QmpClient() {
   if (fd_ >= 0) close(fd_);
 }
 
-Status QmpClient::Dead() const {
-  return Unavailable("QMP connection to " + path_ + " is gone: " + dead_reason_);
-}
+Status QmpClient::Dead() const { return Unavailable("QMP connection to " + path_ + " is gone: " + dead_reason_); }
 
 Status QmpClient::WriteAll(const std::string& data) {
   if (!dead_reason_.empty()) return Dead();
@@ -102,7 +100,8 @@ Result<nlohmann::json> QmpClient::ReadMessage(int64_t deadline_ns, std::string_v
     if (next->has_value()) return std::move(**next);
     if (!dead_reason_.empty()) return Dead();
     const int64_t now = RealClock::Instance().MonotonicNs();
-    if (now >= deadline_ns) return DeadlineExceeded("timed out waiting for " + std::string(waiting_for) + " on " + path_);
+    if (now >= deadline_ns)
+      return DeadlineExceeded("timed out waiting for " + std::string(waiting_for) + " on " + path_);
     pollfd p{fd_, POLLIN, 0};
     const int wait_ms = static_cast<int>((deadline_ns - now + 999'999) / 1'000'000);
     int r = poll(&p, 1, wait_ms);
@@ -167,8 +166,7 @@ Result<nlohmann::json> QmpClient::Execute(std::string_view command, const nlohma
 }
 
 Result<std::string> QmpClient::HumanMonitorCommand(std::string_view command_line, Millis timeout) {
-  CRV_ASSIGN_OR_RETURN(nlohmann::json r,
-                       Execute("human-monitor-command", {{"command-line", command_line}}, timeout));
+  CRV_ASSIGN_OR_RETURN(nlohmann::json r, Execute("human-monitor-command", {{"command-line", command_line}}, timeout));
   if (!r.is_string()) return InvalidArgument("human-monitor-command returned a non-string reply");
   return r.get<std::string>();
 }

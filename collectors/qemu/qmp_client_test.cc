@@ -1,10 +1,9 @@
 #include "collectors/qemu/qmp_client.h"
 
+#include <gtest/gtest.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <cstdlib>
 #include <functional>
@@ -123,8 +122,10 @@ TEST(QmpClientTest, CommandsEventsAndErrors) {
     FakeQmpServer::Send(fd, "{\"return\": \"stale\", \"id\": 999}\n");
     FakeQmpServer::Send(fd, "{\"return\": \"CPU#0\\r\\nRIP=1\\r\\n\", \"id\": " + req["id"].dump() + "}\n");
     req = FakeQmpServer::ReadRequest(fd);
-    FakeQmpServer::Send(fd, "{\"error\": {\"class\": \"CommandNotFound\", \"desc\": \"The command nope has not been found\"}, \"id\": " +
-                                req["id"].dump() + "}\n");
+    FakeQmpServer::Send(
+        fd,
+        "{\"error\": {\"class\": \"CommandNotFound\", \"desc\": \"The command nope has not been found\"}, \"id\": " +
+            req["id"].dump() + "}\n");
   });
   auto client = QmpClient::Connect(server.path());
   ASSERT_TRUE(client.ok()) << client.status().ToString();

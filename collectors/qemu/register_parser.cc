@@ -21,13 +21,13 @@ std::optional<int> FieldOf(std::string_view name) {
     int field;
   };
   static constexpr Entry kTable[] = {
-      {"RAX", kRax}, {"EAX", kRax}, {"RBX", kRbx}, {"EBX", kRbx}, {"RCX", kRcx}, {"ECX", kRcx},
-      {"RDX", kRdx}, {"EDX", kRdx}, {"RSI", kRsi}, {"ESI", kRsi}, {"RDI", kRdi}, {"EDI", kRdi},
-      {"RBP", kRbp}, {"EBP", kRbp}, {"RSP", kRsp}, {"ESP", kRsp}, {"R8", kR8},   {"R9", kR9},
-      {"R10", kR10}, {"R11", kR11}, {"R12", kR12}, {"R13", kR13}, {"R14", kR14}, {"R15", kR15},
-      {"RIP", kRip}, {"EIP", kRip}, {"RFL", kRflags}, {"EFL", kRflags}, {"CR0", kCr0}, {"CR2", kCr2},
-      {"CR3", kCr3}, {"CR4", kCr4}, {"EFER", kEfer}, {"CS", kCs}, {"DS", kDs}, {"ES", kEs},
-      {"FS", kFs},   {"GS", kGs},   {"SS", kSs},   {"CPL", kFieldCpl}, {"HLT", kFieldHlt},
+      {"RAX", kRax}, {"EAX", kRax}, {"RBX", kRbx},    {"EBX", kRbx},      {"RCX", kRcx},      {"ECX", kRcx},
+      {"RDX", kRdx}, {"EDX", kRdx}, {"RSI", kRsi},    {"ESI", kRsi},      {"RDI", kRdi},      {"EDI", kRdi},
+      {"RBP", kRbp}, {"EBP", kRbp}, {"RSP", kRsp},    {"ESP", kRsp},      {"R8", kR8},        {"R9", kR9},
+      {"R10", kR10}, {"R11", kR11}, {"R12", kR12},    {"R13", kR13},      {"R14", kR14},      {"R15", kR15},
+      {"RIP", kRip}, {"EIP", kRip}, {"RFL", kRflags}, {"EFL", kRflags},   {"CR0", kCr0},      {"CR2", kCr2},
+      {"CR3", kCr3}, {"CR4", kCr4}, {"EFER", kEfer},  {"CS", kCs},        {"DS", kDs},        {"ES", kEs},
+      {"FS", kFs},   {"GS", kGs},   {"SS", kSs},      {"CPL", kFieldCpl}, {"HLT", kFieldHlt},
   };
   for (const auto& e : kTable) {
     if (e.name == name) return e.field;

@@ -1,16 +1,14 @@
 // Real guests under QEMU (TCG): record each fixture's boot at 50 Hz and check
 // what the registers say against what the serial console says.
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/stat.h>
 
-#include <gtest/gtest.h>
-
 #include <cstdio>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
-
-#include <nlohmann/json.hpp>
 
 #include "collectors/qemu/launcher.h"
 #include "collectors/qemu/qmp_register_source.h"
