@@ -15,7 +15,7 @@ class CapturingReporter : public benchmark::ConsoleReporter {
       const std::string name = r.run_name.function_name + (r.run_name.args.empty() ? "" : "/" + r.run_name.args);
       auto it = r.counters.find("items_per_second");
       if (it != r.counters.end()) rate[name] = it->second.value;
-      time_ns[name] = r.GetAdjustedRealTime();
+      if (r.iterations > 0) time_ns[name] = r.real_accumulated_time / static_cast<double>(r.iterations) * 1e9;
     }
     ConsoleReporter::ReportRuns(runs);
   }

@@ -14,25 +14,52 @@ enum Field : int {
   kNumFields
 };
 
-// Maps an HMP register name (both layouts) to its field.
+// Packs up to four upper-case characters into a key for a switch.
+constexpr uint32_t Key(std::string_view n) {
+  uint32_t k = 0;
+  for (char c : n) k = (k << 8) | static_cast<uint8_t>(c);
+  return k;
+}
+
+// Maps an HMP register name (both layouts) to its field. Called for every
+// NAME= token of the reply (about 80 per vCPU, most of them ignored: FPU,
+// XMM, debug registers), so it is a switch, not a table scan.
 std::optional<int> FieldOf(std::string_view name) {
-  struct Entry {
-    std::string_view name;
-    int field;
-  };
-  static constexpr Entry kTable[] = {
-      {"RAX", kRax}, {"EAX", kRax}, {"RBX", kRbx},    {"EBX", kRbx},      {"RCX", kRcx},      {"ECX", kRcx},
-      {"RDX", kRdx}, {"EDX", kRdx}, {"RSI", kRsi},    {"ESI", kRsi},      {"RDI", kRdi},      {"EDI", kRdi},
-      {"RBP", kRbp}, {"EBP", kRbp}, {"RSP", kRsp},    {"ESP", kRsp},      {"R8", kR8},        {"R9", kR9},
-      {"R10", kR10}, {"R11", kR11}, {"R12", kR12},    {"R13", kR13},      {"R14", kR14},      {"R15", kR15},
-      {"RIP", kRip}, {"EIP", kRip}, {"RFL", kRflags}, {"EFL", kRflags},   {"CR0", kCr0},      {"CR2", kCr2},
-      {"CR3", kCr3}, {"CR4", kCr4}, {"EFER", kEfer},  {"CS", kCs},        {"DS", kDs},        {"ES", kEs},
-      {"FS", kFs},   {"GS", kGs},   {"SS", kSs},      {"CPL", kFieldCpl}, {"HLT", kFieldHlt},
-  };
-  for (const auto& e : kTable) {
-    if (e.name == name) return e.field;
+  if (name.size() < 2 || name.size() > 4) return std::nullopt;
+  switch (Key(name)) {
+    case Key("RAX"): case Key("EAX"): return kRax;
+    case Key("RBX"): case Key("EBX"): return kRbx;
+    case Key("RCX"): case Key("ECX"): return kRcx;
+    case Key("RDX"): case Key("EDX"): return kRdx;
+    case Key("RSI"): case Key("ESI"): return kRsi;
+    case Key("RDI"): case Key("EDI"): return kRdi;
+    case Key("RBP"): case Key("EBP"): return kRbp;
+    case Key("RSP"): case Key("ESP"): return kRsp;
+    case Key("R8"): return kR8;
+    case Key("R9"): return kR9;
+    case Key("R10"): return kR10;
+    case Key("R11"): return kR11;
+    case Key("R12"): return kR12;
+    case Key("R13"): return kR13;
+    case Key("R14"): return kR14;
+    case Key("R15"): return kR15;
+    case Key("RIP"): case Key("EIP"): return kRip;
+    case Key("RFL"): case Key("EFL"): return kRflags;
+    case Key("CR0"): return kCr0;
+    case Key("CR2"): return kCr2;
+    case Key("CR3"): return kCr3;
+    case Key("CR4"): return kCr4;
+    case Key("EFER"): return kEfer;
+    case Key("CS"): return kCs;
+    case Key("DS"): return kDs;
+    case Key("ES"): return kEs;
+    case Key("FS"): return kFs;
+    case Key("GS"): return kGs;
+    case Key("SS"): return kSs;
+    case Key("CPL"): return kFieldCpl;
+    case Key("HLT"): return kFieldHlt;
+    default: return std::nullopt;
   }
-  return std::nullopt;
 }
 
 bool IsNameChar(char c) { return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); }
