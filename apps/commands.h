@@ -15,5 +15,9 @@ constexpr int kExitError = 2;    // crv could not do its job (bad input, QEMU mi
 using CommandFn = std::function<int()>;
 CommandFn RegisterRecord(CLI::App& app);
 CommandFn RegisterReplay(CLI::App& app);
+CommandFn RegisterProfile(CLI::App& app);
+CommandFn RegisterTrain(CLI::App& app);
+CommandFn RegisterRules(CLI::App& app);
+CommandFn RegisterEval(CLI::App& app);
 
 }  // namespace crv::app

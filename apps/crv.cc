@@ -31,6 +31,11 @@ int main(int argc, char** argv) {
       crv::app::RegisterRecord);
   add("replay", "Feed a frame file through the operator pipeline; --entropy prints the entropy series",
       crv::app::RegisterReplay);
+  add("profile", "Boot or attach, record frames with state labels (serial-console rules or manual marks)",
+      crv::app::RegisterProfile);
+  add("train", "Build a C4.5 decision tree from profiles and write a model file", crv::app::RegisterTrain);
+  add("rules", "Print a model's tree as conditional statements", crv::app::RegisterRules);
+  add("eval", "Cross-validate the classifier grouped by boot (leave-one-boot-out by default)", crv::app::RegisterEval);
 
   try {
     app.parse(argc, argv);

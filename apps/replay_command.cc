@@ -4,9 +4,11 @@
 #include <cstdio>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "apps/commands.h"
 #include "operators/entropy_graph.h"
+#include "operators/model.h"
 #include "stream/frame_file.h"
 
 namespace crv::app {
@@ -18,9 +20,10 @@ struct ReplayOptions {
   bool json = false;
   uint32_t window = 25;
   uint32_t hop = 0;  // 0: same as window
+  std::string model;
 };
 
-nlohmann::json WindowJson(const FeatureVector& fv) {
+nlohmann::json WindowJson(const FeatureVector& fv, const Model* model) {
   nlohmann::json e = nlohmann::json::object(), d = nlohmann::json::object();
   for (int r = 0; r < kNumRegs; ++r) e[std::string(RegisterNames()[r])] = fv.entropy[r];
   for (int k = 0; k < kNumDerived; ++k) d[std::string(DerivedFeatureNames()[k])] = fv.derived[k];
@@ -36,7 +39,18 @@ nlohmann::json WindowJson(const FeatureVector& fv) {
 }
 
 int Run(const ReplayOptions& o) {
-  WindowConfig wc{o.window, o.hop == 0 ? o.window : o.hop};
+  std::optional<Model> model;
+  if (!o.model.empty()) {
+    auto m = LoadModel(o.model);
+    if (!m.ok()) {
+      spdlog::error("{}", m.status().message());
+      return kExitError;
+    }
+    model = std::move(*m);
+  }
+  // With a model, windows have the length it was trained on.
+  const uint32_t length = model ? model->window.length : o.window;
+  WindowConfig wc{length, o.hop == 0 ? (model ? model->window.hop : length) : o.hop};
   if (Status s = ValidateWindowConfig(wc); !s.ok()) {
     spdlog::error("{}", s.message());
     return kExitError;
@@ -61,15 +75,16 @@ int Run(const ReplayOptions& o) {
     std::printf("vm_id,window,first_seq,last_seq,start_ns,end_ns,vcpus");
     for (auto n : RegisterNames()) std::printf(",%.*s", static_cast<int>(n.size()), n.data());
     for (auto n : DerivedFeatureNames()) std::printf(",%.*s", static_cast<int>(n.size()), n.data());
+    if (model) std::printf(",state,confidence");
     std::printf("\n");
   }
   EntropyGraph graph(
-      EntropyGraphConfig{wc, 64},
+      EntropyGraphConfig{wc, 64, model ? &*model : nullptr},
       [&](const FrameBatch&, std::vector<FeatureVector>& out) {
         if (!o.entropy) return;
         for (const FeatureVector& fv : out) {
           if (o.json) {
-            windows.push_back(WindowJson(fv));
+            windows.push_back(WindowJson(fv, model ? &*model : nullptr));
             continue;
           }
           std::printf("%s,%llu,%llu,%llu,%lld,%lld,%u", fv.vm_id.c_str(),
@@ -78,6 +93,7 @@ int Run(const ReplayOptions& o) {
                       static_cast<long long>(fv.end_ns), fv.vcpus);
           for (double h : fv.entropy) std::printf(",%.6f", h);
           for (double d : fv.derived) std::printf(",%.6f", d);
+          if (model) std::printf(",%s,%.3f", model->ClassName(fv.state).c_str(), fv.confidence);
           std::printf("\n");
         }
       },
@@ -116,7 +132,10 @@ CommandFn RegisterReplay(CLI::App& app) {
                "print the per-window entropy series of every register (CSV, or JSON with --json)");
   app.add_flag("--json", o->json, "JSON output");
   app.add_option("--window", o->window, "window length in ticks")->capture_default_str();
-  app.add_option("--hop", o->hop, "ticks between windows (default: the window length)");
+  app.add_option("--hop", o->hop, "ticks between windows (default: the window length, or the model's hop)");
+  app.add_option("--model", o->model,
+                 "classify each window with this model (crv train); adds state and confidence columns; the window "
+                 "length is the model's");
   return [o] { return Run(*o); };
 }
 

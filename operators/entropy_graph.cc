@@ -11,6 +11,7 @@ struct Item {
   std::vector<uint8_t> bytes;
   FrameBatch batch;
   Status status;
+  std::vector<FeatureVector> windows;
 };
 using ItemPtr = std::shared_ptr<Item>;
 }  // namespace
@@ -23,7 +24,6 @@ void EntropyGraph::Run(Source source) {
   flow::graph g;
   uint64_t next_index = 0;
   WindowFeatureOperator windows(config_.window);
-  std::vector<FeatureVector> out;
 
   flow::input_node<ItemPtr> input(g, [&](oneapi::tbb::flow_control& fc) -> ItemPtr {
     auto bytes = source();
@@ -43,19 +43,32 @@ void EntropyGraph::Run(Source source) {
     return item;
   });
   flow::sequencer_node<ItemPtr> order(g, [](const ItemPtr& item) { return static_cast<size_t>(item->index); });
-  flow::function_node<ItemPtr, flow::continue_msg> features(g, flow::serial, [&](ItemPtr item) {
+  flow::function_node<ItemPtr, ItemPtr> features(g, flow::serial, [&](ItemPtr item) {
     ++stats_.batches;
+    if (!item->status.ok()) return item;
+    stats_.frames += item->batch.frames.size();
+    windows.Add(item->batch, &item->windows);
+    stats_.windows += item->windows.size();
+    stats_.stale_frames.store(windows.stale_frames());
+    return item;
+  });
+  const Model* model = config_.model;
+  flow::function_node<ItemPtr, ItemPtr> classify(g, flow::serial, [model](ItemPtr item) {
+    if (model == nullptr) return item;
+    for (FeatureVector& fv : item->windows) {
+      const Prediction p = model->Classify(fv);
+      fv.state = p.klass;
+      fv.confidence = p.confidence;
+    }
+    return item;
+  });
+  flow::function_node<ItemPtr, flow::continue_msg> sink(g, flow::serial, [&](ItemPtr item) {
     if (!item->status.ok()) {
       ++stats_.invalid_batches;
       if (on_invalid_) on_invalid_(item->index, item->status);
-      return flow::continue_msg();
+    } else {
+      sink_(item->batch, item->windows);
     }
-    stats_.frames += item->batch.frames.size();
-    out.clear();
-    windows.Add(item->batch, &out);
-    stats_.windows += out.size();
-    stats_.stale_frames.store(windows.stale_frames());
-    sink_(item->batch, out);
     return flow::continue_msg();
   });
 
@@ -63,7 +76,9 @@ void EntropyGraph::Run(Source source) {
   flow::make_edge(limiter, decode);
   flow::make_edge(decode, order);
   flow::make_edge(order, features);
-  flow::make_edge(features, limiter.decrementer());
+  flow::make_edge(features, classify);
+  flow::make_edge(classify, sink);
+  flow::make_edge(sink, limiter.decrementer());
   input.activate();
   g.wait_for_all();
 }

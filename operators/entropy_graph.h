@@ -1,7 +1,8 @@
 // EntropyGraph: the operator pipeline as a oneTBB flow graph.
 //
 //   input (pull) -> limiter (max_in_flight) -> verify+decode (parallel)
-//        -> sequencer (restores input order) -> window features (serial) -> sink
+//        -> sequencer (restores input order) -> window features (serial)
+//        -> classifier (when a model is given) -> sink
 //
 // Contract: every message from the source is verified before it is read
 // (DecodeBatch); an invalid one is counted, reported to `on_invalid` with its
@@ -19,6 +20,7 @@
 #include <optional>
 #include <vector>
 
+#include "operators/model.h"
 #include "operators/window_features.h"
 
 namespace crv {
@@ -26,6 +28,9 @@ namespace crv {
 struct EntropyGraphConfig {
   WindowConfig window;
   size_t max_in_flight = 64;
+  // When set, each window gets state/confidence from this model (which must
+  // outlive the graph). Its window shape should match `window`.
+  const Model* model = nullptr;
 };
 
 struct EntropyGraphStats {

@@ -106,18 +106,25 @@ void VmWindows::CloseTick(std::vector<FeatureVector>* out) {
   fv.last_seq = last.first;
   fv.end_ns = last.second;
   fv.ticks = config_.length;
-  double distinct_cr3 = 0;
+  // Shares describe the most active vCPU, so that idle application
+  // processors do not dilute them and a VM with more vCPUs looks like one
+  // with fewer: halted and interrupts-enabled take the minimum over vCPUs,
+  // user mode, paging and long mode the maximum.
   std::array<double, kNumFlags> shares{};
+  shares[0] = shares[2] = 1.0;  // if_share, halted_share: minimum
+  double distinct_cr3 = 0;
   for (const auto& v : vcpus_) {
     if (!v || v->filled == 0) continue;
     ++fv.vcpus;
     for (int r = 0; r < kNumRegs; ++r) fv.entropy[r] = std::max(fv.entropy[r], v->entropy[r].Bits());
-    for (int b = 0; b < kNumFlags; ++b)
-      shares[b] += static_cast<double>(v->flag_counts[b]) / static_cast<double>(v->filled);
+    for (int b = 0; b < kNumFlags; ++b) {
+      const double share = static_cast<double>(v->flag_counts[b]) / static_cast<double>(v->filled);
+      shares[b] = (b == 0 || b == 2) ? std::min(shares[b], share) : std::max(shares[b], share);
+    }
     distinct_cr3 = std::max(distinct_cr3, static_cast<double>(v->entropy[kCr3].distinct()));
   }
   if (fv.vcpus > 0) {
-    for (int b = 0; b < kNumFlags; ++b) fv.derived[b] = shares[b] / fv.vcpus;
+    for (int b = 0; b < kNumFlags; ++b) fv.derived[b] = shares[b];
   }
   static_assert(kIfShare == 0 && kUserShare == 1 && kHaltedShare == 2 && kPagingShare == 3 && kLongModeShare == 4);
   fv.derived[kDistinctCr3] = distinct_cr3;

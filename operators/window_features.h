@@ -2,9 +2,11 @@
 // last `length` ticks plus register-derived facts, emitted every `hop` ticks.
 //
 // A tick is one sampler snapshot (all vCPU frames with the same seq). Each
-// vCPU keeps its own windows; a VM's feature vector takes, per register, the
-// highest entropy over its vCPUs (activity on any vCPU counts) and the mean of
-// the shares over vCPUs. Derived features are chosen to carry over between
+// vCPU keeps its own windows; a VM's feature vector describes its most active
+// vCPU: per register the highest entropy over its vCPUs; the lowest halted and
+// interrupts-enabled shares; the highest user-mode, paging and long-mode
+// shares (so idle application processors do not make a 3-vCPU boot look
+// like an idle 1-vCPU guest). Derived features are chosen to carry over between
 // OS builds (no raw addresses): share of samples with interrupts enabled, in
 // user mode (CPL 3), halted, with paging on, in long mode; and the number of
 // distinct CR3 values (address spaces) in the window.
@@ -44,6 +46,10 @@ struct FeatureVector {
   uint32_t ticks = 0, vcpus = 0;
   std::array<double, kNumRegs> entropy{};
   std::array<double, kNumDerived> derived{};
+  // Set by the classifier operator: class index in the model (-1: none) and
+  // the purity of the leaf that decided it.
+  int state = -1;
+  double confidence = 0;
 };
 
 class VmWindows {

@@ -60,11 +60,11 @@ TEST(WindowFeaturesTest, EntropyAndDerivedValues) {
   EXPECT_DOUBLE_EQ(fv.entropy[kRip], 1.0);  // max over vCPUs
   EXPECT_DOUBLE_EQ(fv.entropy[kCr3], 2.0);
   EXPECT_DOUBLE_EQ(fv.entropy[kRsp], 0.0);
-  EXPECT_DOUBLE_EQ(fv.derived[kIfShare], 0.75);  // (0.5 + 1) / 2
-  EXPECT_DOUBLE_EQ(fv.derived[kUserShare], 0.125);
-  EXPECT_DOUBLE_EQ(fv.derived[kHaltedShare], 0.5);
-  EXPECT_DOUBLE_EQ(fv.derived[kPagingShare], 0.5);
-  EXPECT_DOUBLE_EQ(fv.derived[kLongModeShare], 0.5);
+  EXPECT_DOUBLE_EQ(fv.derived[kIfShare], 0.5);      // min(0.5, 1)
+  EXPECT_DOUBLE_EQ(fv.derived[kUserShare], 0.25);   // max(2/8, 0)
+  EXPECT_DOUBLE_EQ(fv.derived[kHaltedShare], 0.0);  // min(0, 1)
+  EXPECT_DOUBLE_EQ(fv.derived[kPagingShare], 1.0);  // max(0, 1)
+  EXPECT_DOUBLE_EQ(fv.derived[kLongModeShare], 1.0);
   EXPECT_DOUBLE_EQ(fv.derived[kDistinctCr3], 4.0);
 }
 

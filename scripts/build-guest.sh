@@ -38,6 +38,9 @@ MEMORY_MB=256
 APPEND="console=ttyS0 console=tty0 quiet loglevel=3 panic=0"
 INITRD=yes          # "no" boots without an initramfs (a real root-fs panic)
 HOSTNAME_=crv-$name
+# Serial-console rules REGEX=LABEL that `crv profile` uses for this guest
+# (empty: crv's defaults, login prompt -> boot_success, panic -> boot_failure).
+LABEL_RULES=()
 # init_body is shell run by /init after the base set-up and before the prompt.
 init_body() { :; }
 # after_prompt is shell run in the background once the prompt is shown.
@@ -54,6 +57,7 @@ fi
 rm -rf "$dest.tmp" && mkdir -p "$dest.tmp"
 cp "$kernel" "$dest.tmp/vmlinuz"
 
+rules_json=$(for r in "${LABEL_RULES[@]}"; do printf '%s' "$r" | sed 's/\\/\\\\/g; s/"/\\"/g; s/^/"/; s/$/"/'; echo; done | paste -sd, -)
 initrd_json=null
 if [ "$INITRD" = yes ]; then
   root="$dest.tmp/root"
@@ -95,6 +99,7 @@ cat >"$dest.tmp/guest.json" <<JSON
   "append": "$APPEND",
   "vcpus": $VCPUS,
   "memory_mb": $MEMORY_MB,
+  "label_rules": [$rules_json],
   "kernel_package": "$kernel_pkg",
   "build_key": "$key"
 }

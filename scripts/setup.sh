@@ -9,7 +9,7 @@ packages=(
   build-essential cmake ninja-build pkg-config clang libclang-rt-14-dev clang-format git
   # core libraries
   libtbb-dev flatbuffers-compiler libflatbuffers-dev
-  nlohmann-json3-dev libyaml-cpp-dev libcli11-dev libspdlog-dev libfmt-dev libsqlite3-dev
+  nlohmann-json3-dev libssl-dev libyaml-cpp-dev libcli11-dev libspdlog-dev libfmt-dev libsqlite3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   # optional backends (each one a CMake option)
   librdkafka-dev libxen-dev libvirt-dev

@@ -27,38 +27,80 @@ constexpr uint32_t Key(std::string_view n) {
 std::optional<int> FieldOf(std::string_view name) {
   if (name.size() < 2 || name.size() > 4) return std::nullopt;
   switch (Key(name)) {
-    case Key("RAX"): case Key("EAX"): return kRax;
-    case Key("RBX"): case Key("EBX"): return kRbx;
-    case Key("RCX"): case Key("ECX"): return kRcx;
-    case Key("RDX"): case Key("EDX"): return kRdx;
-    case Key("RSI"): case Key("ESI"): return kRsi;
-    case Key("RDI"): case Key("EDI"): return kRdi;
-    case Key("RBP"): case Key("EBP"): return kRbp;
-    case Key("RSP"): case Key("ESP"): return kRsp;
-    case Key("R8"): return kR8;
-    case Key("R9"): return kR9;
-    case Key("R10"): return kR10;
-    case Key("R11"): return kR11;
-    case Key("R12"): return kR12;
-    case Key("R13"): return kR13;
-    case Key("R14"): return kR14;
-    case Key("R15"): return kR15;
-    case Key("RIP"): case Key("EIP"): return kRip;
-    case Key("RFL"): case Key("EFL"): return kRflags;
-    case Key("CR0"): return kCr0;
-    case Key("CR2"): return kCr2;
-    case Key("CR3"): return kCr3;
-    case Key("CR4"): return kCr4;
-    case Key("EFER"): return kEfer;
-    case Key("CS"): return kCs;
-    case Key("DS"): return kDs;
-    case Key("ES"): return kEs;
-    case Key("FS"): return kFs;
-    case Key("GS"): return kGs;
-    case Key("SS"): return kSs;
-    case Key("CPL"): return kFieldCpl;
-    case Key("HLT"): return kFieldHlt;
-    default: return std::nullopt;
+    case Key("RAX"):
+    case Key("EAX"):
+      return kRax;
+    case Key("RBX"):
+    case Key("EBX"):
+      return kRbx;
+    case Key("RCX"):
+    case Key("ECX"):
+      return kRcx;
+    case Key("RDX"):
+    case Key("EDX"):
+      return kRdx;
+    case Key("RSI"):
+    case Key("ESI"):
+      return kRsi;
+    case Key("RDI"):
+    case Key("EDI"):
+      return kRdi;
+    case Key("RBP"):
+    case Key("EBP"):
+      return kRbp;
+    case Key("RSP"):
+    case Key("ESP"):
+      return kRsp;
+    case Key("R8"):
+      return kR8;
+    case Key("R9"):
+      return kR9;
+    case Key("R10"):
+      return kR10;
+    case Key("R11"):
+      return kR11;
+    case Key("R12"):
+      return kR12;
+    case Key("R13"):
+      return kR13;
+    case Key("R14"):
+      return kR14;
+    case Key("R15"):
+      return kR15;
+    case Key("RIP"):
+    case Key("EIP"):
+      return kRip;
+    case Key("RFL"):
+    case Key("EFL"):
+      return kRflags;
+    case Key("CR0"):
+      return kCr0;
+    case Key("CR2"):
+      return kCr2;
+    case Key("CR3"):
+      return kCr3;
+    case Key("CR4"):
+      return kCr4;
+    case Key("EFER"):
+      return kEfer;
+    case Key("CS"):
+      return kCs;
+    case Key("DS"):
+      return kDs;
+    case Key("ES"):
+      return kEs;
+    case Key("FS"):
+      return kFs;
+    case Key("GS"):
+      return kGs;
+    case Key("SS"):
+      return kSs;
+    case Key("CPL"):
+      return kFieldCpl;
+    case Key("HLT"):
+      return kFieldHlt;
+    default:
+      return std::nullopt;
   }
 }
 
