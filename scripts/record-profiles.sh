@@ -11,9 +11,10 @@ shift $(( $# >= 2 ? 2 : 1 ))
 guests=("$@")
 [ ${#guests[@]} -gt 0 ] || guests=(ok ok-smp ok-verbose ok-big late-service late-service-smp panic panic-smp)
 crv=${CRV:-build/crv}
+guests_dir=${CRV_GUESTS_DIR:-build/guests}
 mkdir -p "$out"
 for g in "${guests[@]}"; do
-  scripts/build-guest.sh "$g" build/guests >/dev/null
+  scripts/build-guest.sh "$g" "$guests_dir" >/dev/null
   echo "profiling $g for $seconds s"
-  "$crv" profile --guest "$g" --guests-dir build/guests --accel tcg --seconds "$seconds" --hz 50 -q -o "$out/$g"
+  "$crv" profile --guest "$g" --guests-dir "$guests_dir" --accel tcg --seconds "$seconds" --hz 50 -q -o "$out/$g"
 done

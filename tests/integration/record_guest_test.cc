@@ -20,7 +20,7 @@ namespace {
 
 std::string GuestsDir() {
   const char* d = getenv("CRV_GUESTS_DIR");
-  return d ? d : "build/guests";
+  return d ? d : CRV_GUESTS_DIR_DEFAULT;
 }
 
 std::string ReadFile(const std::string& path) {
