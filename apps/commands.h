@@ -19,5 +19,7 @@ CommandFn RegisterProfile(CLI::App& app);
 CommandFn RegisterTrain(CLI::App& app);
 CommandFn RegisterRules(CLI::App& app);
 CommandFn RegisterEval(CLI::App& app);
+CommandFn RegisterVerify(CLI::App& app);
+CommandFn RegisterOcrWorker(CLI::App& app);
 
 }  // namespace crv::app

@@ -27,6 +27,10 @@ int main(int argc, char** argv) {
     CLI::App* sub = app.add_subcommand(name, help);
     commands[sub] = reg(*sub);
   };
+  add("verify",
+      "Boot a disk image or kernel in an isolated VM (or attach to a QMP socket), watch it, screenshot + OCR at the "
+      "verdict; exit 0 booted, 1 boot failure, 2 could not verify",
+      crv::app::RegisterVerify);
   add("record", "Sample a VM's registers into a frame file (from a QMP socket, or booting a fixture guest)",
       crv::app::RegisterRecord);
   add("replay", "Feed a frame file through the operator pipeline; --entropy prints the entropy series",
@@ -36,6 +40,8 @@ int main(int argc, char** argv) {
   add("train", "Build a C4.5 decision tree from profiles and write a model file", crv::app::RegisterTrain);
   add("rules", "Print a model's tree as conditional statements", crv::app::RegisterRules);
   add("eval", "Cross-validate the classifier grouped by boot (leave-one-boot-out by default)", crv::app::RegisterEval);
+  add("ocr-worker", "(internal) OCR of one image, run by crv verify in a limited worker process",
+      crv::app::RegisterOcrWorker);
 
   try {
     app.parse(argc, argv);

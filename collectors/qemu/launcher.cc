@@ -46,6 +46,17 @@ Result<GuestSpec> LoadGuestDir(const std::string& dir) {
   return s;
 }
 
+Result<std::string> DetectDiskFormat(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return NotFound("disk image not found or unreadable: " + path);
+  char magic[4] = {0, 0, 0, 0};
+  in.read(magic, 4);
+  if (magic[0] == 'Q' && magic[1] == 'F' && magic[2] == 'I' && static_cast<unsigned char>(magic[3]) == 0xfb) {
+    return std::string("qcow2");
+  }
+  return std::string("raw");
+}
+
 Result<Accel> ParseAccel(const std::string& s) {
   if (s == "auto") return Accel::kAuto;
   if (s == "kvm") return Accel::kKvm;
@@ -80,7 +91,16 @@ bool CanConnect(const std::string& path) {
 
 Result<std::unique_ptr<QemuGuest>> QemuGuest::Launch(const GuestSpec& spec, const LaunchOptions& options) {
   std::error_code ec;
-  if (!fs::exists(spec.kernel, ec)) return NotFound("guest kernel not found: " + spec.kernel);
+  if (spec.kernel.empty() && spec.disk.empty()) return InvalidArgument("nothing to boot: no kernel and no disk image");
+  if (!spec.kernel.empty() && !fs::exists(spec.kernel, ec)) return NotFound("guest kernel not found: " + spec.kernel);
+  std::string disk_format = spec.disk_format;
+  if (!spec.disk.empty()) {
+    CRV_ASSIGN_OR_RETURN(std::string detected, DetectDiskFormat(spec.disk));
+    if (disk_format.empty()) disk_format = detected;
+    if (disk_format != "raw" && disk_format != "qcow2") {
+      return InvalidArgument("disk format \"" + disk_format + "\" is not raw or qcow2");
+    }
+  }
   if (!spec.initrd.empty() && !fs::exists(spec.initrd, ec)) return NotFound("guest initrd not found: " + spec.initrd);
 
   std::unique_ptr<QemuGuest> g(new QemuGuest());

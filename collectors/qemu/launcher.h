@@ -27,9 +27,17 @@ struct GuestSpec {
   std::string kernel;
   std::string initrd;  // empty: none
   std::string append;
+  // A disk image attached as the first disk (IDE/AHCI, so guests without
+  // virtio drivers see it), always opened with snapshot=on: the guest's
+  // writes go to a temporary overlay and the image is never modified.
+  std::string disk;
+  std::string disk_format;  // raw or qcow2; empty: detected from the file
   int vcpus = 1;
   int memory_mb = 256;
 };
+
+// "raw" or "qcow2", from the file's first bytes.
+Result<std::string> DetectDiskFormat(const std::string& path);
 
 // Reads DIR/guest.json as written by scripts/build-guest.sh.
 Result<GuestSpec> LoadGuestDir(const std::string& dir);

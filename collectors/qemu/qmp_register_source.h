@@ -9,6 +9,7 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "collectors/qemu/qmp_client.h"
@@ -23,9 +24,13 @@ class QmpRegisterSource final : public RegisterSource {
 
   Result<std::vector<RegisterFrame>> Snapshot() override;
   const std::string& vm_id() const override { return vm_id_; }
+  // Other users of the same QMP connection (screenshots) hold mutex() while
+  // they use client(): QMP answers one command at a time.
   QmpClient& client() { return *client_; }
+  std::mutex& mutex() { return mu_; }
 
  private:
+  std::mutex mu_;
   std::unique_ptr<QmpClient> client_;
   std::string vm_id_;
   Millis timeout_;
