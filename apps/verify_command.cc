@@ -3,9 +3,8 @@
 // booted or failed, take the screenshot that proves it, read its text, record
 // the verdict. Exit 0 booted, 1 boot failure (time-out included), 2 could
 // not verify.
-#include <unistd.h>
-
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <condition_variable>
 #include <cstdio>
@@ -103,7 +102,8 @@ class Verifier {
     std::string socket = o_.qmp;
     if (!o_.guest.empty()) {
       std::string dir = o_.guest;
-      if (!fs::exists(dir + "/guest.json")) dir = (o_.guests_dir.empty() ? DefaultGuestsDir() : o_.guests_dir) + "/" + o_.guest;
+      if (!fs::exists(dir + "/guest.json"))
+        dir = (o_.guests_dir.empty() ? DefaultGuestsDir() : o_.guests_dir) + "/" + o_.guest;
       CRV_ASSIGN_OR_RETURN(spec, LoadGuestDir(dir));
       record_.image = dir;
     } else if (!o_.kernel.empty() || !o_.disk.empty()) {
@@ -133,13 +133,23 @@ class Verifier {
       guest_ = std::move(*g);
       socket = guest_->qmp_socket();
       workdir_ = guest_->workdir();
-      if (!o_.quiet) spdlog::info("verifying {} under QEMU ({}), serial console in {}", record_.image,
-                                  AccelName(guest_->accel()), guest_->serial_log());
+      if (!o_.quiet) {
+        spdlog::info("verifying {} under QEMU ({}{}), serial console in {}", record_.image, AccelName(guest_->accel()),
+                     guest_->accel_note().empty() ? "" : ": " + guest_->accel_note(), guest_->serial_log());
+      }
     } else {
       workdir_ = o_.out;
     }
     auto client = QmpClient::Connect(socket);
-    if (!client.ok()) return client.status();
+    if (!client.ok()) {
+      if (guest_) {
+        for (int i = 0; i < 20 && guest_->Running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        if (!guest_->Running()) {
+          return Unavailable("QEMU " + guest_->exit_description() + " at start: " + guest_->StderrTail(400));
+        }
+      }
+      return client.status();
+    }
     source_ = std::make_unique<QmpRegisterSource>(std::move(*client), record_.vm);
     return Status::Ok();
   }
@@ -209,9 +219,12 @@ class Verifier {
                      Sparkline(rip, 5.0).c_str(), note_.c_str());
       }
       if (sampler_done.load() || (guest_ && !guest_->Running())) {
-        const std::string why = guest_ && !guest_->Running() ? "QEMU " + guest_->exit_description()
-                                                            : sampler_status.message();
-        died_ = why.empty() ? "sampling stopped" : why;
+        died_ = sampler_status.ok() ? std::string("sampling stopped") : sampler_status.message();
+        if (guest_) {
+          // Give QEMU a moment to be reaped so its exit and last words are known.
+          for (int i = 0; i < 20 && guest_->Running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+          if (!guest_->Running()) died_ = "QEMU " + guest_->exit_description() + ": " + guest_->StderrTail(400);
+        }
         break;
       }
       if (sm_->success_candidate() && now >= next_screen_check) {
@@ -391,7 +404,8 @@ CommandFn RegisterVerify(CLI::App& app) {
       ->check(CLI::IsMember({"raw", "qcow2"}));
   app.add_option("--vcpus", o->vcpus, "vCPUs for --disk/--kernel")->capture_default_str();
   app.add_option("--memory-mb", o->memory_mb, "memory for --disk/--kernel")->capture_default_str();
-  app.add_option("--guests-dir", o->guests_dir, "where fixture guests are built (default $CRV_GUESTS_DIR or build/guests)");
+  app.add_option("--guests-dir", o->guests_dir,
+                 "where fixture guests are built (default $CRV_GUESTS_DIR or build/guests)");
   app.add_option("--accel", o->accel, "auto (KVM if the probe passes), kvm or tcg")
       ->check(CLI::IsMember({"auto", "kvm", "tcg"}))
       ->capture_default_str();

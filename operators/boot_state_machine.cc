@@ -6,10 +6,14 @@ namespace crv {
 
 const char* VerdictName(Verdict v) {
   switch (v) {
-    case Verdict::kNone: return "none";
-    case Verdict::kSuccess: return "success";
-    case Verdict::kFailure: return "failure";
-    case Verdict::kTimeout: return "timeout";
+    case Verdict::kNone:
+      return "none";
+    case Verdict::kSuccess:
+      return "success";
+    case Verdict::kFailure:
+      return "failure";
+    case Verdict::kTimeout:
+      return "timeout";
   }
   return "?";
 }
@@ -53,8 +57,7 @@ bool BootStateMachine::OnWindow(const std::string& state, double confidence, int
 }
 
 void BootStateMachine::OnTime(int64_t now_ns) {
-  if (verdict_ == Verdict::kNone &&
-      static_cast<double>(now_ns - start_ns_) > config_.max_boot_seconds * 1e9) {
+  if (verdict_ == Verdict::kNone && static_cast<double>(now_ns - start_ns_) > config_.max_boot_seconds * 1e9) {
     Decide(Verdict::kTimeout, now_ns);
   }
 }

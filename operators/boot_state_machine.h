@@ -24,8 +24,8 @@ struct BootStateConfig {
   std::vector<std::string> success_states = {"boot_success", "app_loaded"};
   std::vector<std::string> failure_states = {"boot_failure"};
   std::string initial_state = "booting";
-  int min_dwell = 5;             // consecutive windows
-  double min_confidence = 0.8;   // leaf purity
+  int min_dwell = 5;            // consecutive windows
+  double min_confidence = 0.8;  // leaf purity
   double max_boot_seconds = 300;
 };
 

@@ -4,9 +4,8 @@
 #pragma once
 
 #include <memory>
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "core/status.h"
 
@@ -15,17 +14,17 @@ struct sqlite3;
 namespace crv {
 
 struct VerificationRecord {
-  std::string vm;           // VM id
-  std::string image;        // disk image, kernel or QMP socket verified
-  int64_t started_ns = 0;   // wall clock
-  std::string verdict;      // success, failure, timeout, error
+  std::string vm;          // VM id
+  std::string image;       // disk image, kernel or QMP socket verified
+  int64_t started_ns = 0;  // wall clock
+  std::string verdict;     // success, failure, timeout, error
   std::string error_category;
   nlohmann::json timeline = nlohmann::json::array();  // [{t_s, from, to}]
   double time_to_verdict_s = 0;
   std::string screenshot;
   std::string ocr_text;
   std::string model_id;
-  std::string detail;       // why, in words
+  std::string detail;  // why, in words
 
   nlohmann::json ToJson() const;
 };

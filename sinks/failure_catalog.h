@@ -8,8 +8,8 @@
 namespace crv {
 
 struct FailureSignature {
-  std::string category;     // e.g. "kernel_panic"
-  std::string pattern;      // ECMAScript regex, case-insensitive
+  std::string category;  // e.g. "kernel_panic"
+  std::string pattern;   // ECMAScript regex, case-insensitive
   std::string description;
 };
 

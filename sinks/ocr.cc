@@ -106,10 +106,11 @@ Result<std::string> RecognizeText(const std::string& image_path, const OcrLimits
   waitpid(pid, &status, 0);
   if (timed_out) return DeadlineExceeded("OCR worker killed after " + std::to_string(limits.timeout_ms) + " ms");
   if (WIFSIGNALED(status)) {
-    return Internal(std::string("OCR worker died of signal ") + strsignal(WTERMSIG(status)) +
-                    " (memory limit " + std::to_string(limits.memory_mb) + " MiB)");
+    return Internal(std::string("OCR worker died of signal ") + strsignal(WTERMSIG(status)) + " (memory limit " +
+                    std::to_string(limits.memory_mb) + " MiB)");
   }
-  if (WEXITSTATUS(status) != 0) return Internal("OCR worker failed with exit status " + std::to_string(WEXITSTATUS(status)));
+  if (WEXITSTATUS(status) != 0)
+    return Internal("OCR worker failed with exit status " + std::to_string(WEXITSTATUS(status)));
   return text;
 }
 

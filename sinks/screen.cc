@@ -9,8 +9,8 @@ namespace crv {
 Result<Rect> ParseRect(const std::string& s) {
   Rect r;
   char extra = 0;
-  if (std::sscanf(s.c_str(), "%d,%d,%d,%d%c", &r.x, &r.y, &r.w, &r.h, &extra) != 4 || r.w <= 0 || r.h <= 0 ||
-      r.x < 0 || r.y < 0) {
+  if (std::sscanf(s.c_str(), "%d,%d,%d,%d%c", &r.x, &r.y, &r.w, &r.h, &extra) != 4 || r.w <= 0 || r.h <= 0 || r.x < 0 ||
+      r.y < 0) {
     return InvalidArgument("rectangle \"" + s + "\" is not X,Y,W,H with W and H positive");
   }
   return r;

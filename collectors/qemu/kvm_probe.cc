@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <string>
 
@@ -28,7 +29,30 @@ bool Fail(std::string* why, const std::string& what) {
 }
 }  // namespace
 
+namespace {
+// True when /proc/cpuinfo shows the "hypervisor" CPU flag: this host is
+// itself a VM.
+bool RunningUnderHypervisor() {
+  FILE* f = std::fopen("/proc/cpuinfo", "r");
+  if (f == nullptr) return false;
+  char line[4096];
+  bool found = false;
+  while (!found && std::fgets(line, sizeof(line), f)) {
+    if (std::strncmp(line, "flags", 5) == 0 && std::strstr(line, " hypervisor") != nullptr) found = true;
+  }
+  std::fclose(f);
+  return found;
+}
+}  // namespace
+
 bool ProbeKvm(std::string* why) {
+  // Measured: nested KVM passes the KVM_RUN test below yet hangs guests at
+  // the kernel decompressor (and aborts QEMU with -cpu host). Auto mode does
+  // not trust KVM inside a VM; --accel kvm still forces it.
+  if (RunningUnderHypervisor()) {
+    if (why) *why = "this host is itself a virtual machine (nested KVM was seen to hang guests)";
+    return false;
+  }
   errno = 0;
   Fd kvm{open("/dev/kvm", O_RDWR | O_CLOEXEC)};
   if (kvm.fd < 0) return Fail(why, "cannot open /dev/kvm");

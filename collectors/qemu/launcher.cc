@@ -122,37 +122,30 @@ Result<std::unique_ptr<QemuGuest>> QemuGuest::Launch(const GuestSpec& spec, cons
   unlink(g->qmp_socket_.c_str());
 
   Accel accel = options.accel;
-  if (accel == Accel::kAuto) accel = ProbeKvm() ? Accel::kKvm : Accel::kTcg;
+  if (accel == Accel::kAuto) {
+    std::string why;
+    accel = ProbeKvm(&why) ? Accel::kKvm : Accel::kTcg;
+    g->accel_note_ = accel == Accel::kKvm ? "KVM probe passed" : "TCG: " + why;
+  }
   g->accel_ = accel;
 
-  std::vector<std::string> args = {options.qemu_binary,
-                                   "-nodefaults",
-                                   "-no-user-config",
-                                   "-machine",
-                                   "q35",
-                                   "-accel",
-                                   AccelName(accel),
-                                   "-m",
-                                   std::to_string(spec.memory_mb),
-                                   "-smp",
-                                   std::to_string(spec.vcpus),
-                                   "-vga",
-                                   "std",
-                                   "-display",
-                                   "none",
-                                   "-nic",
-                                   "none",
-                                   "-monitor",
-                                   "none",
-                                   "-serial",
-                                   "file:" + g->serial_log_,
-                                   "-qmp",
-                                   "unix:" + g->qmp_socket_ + ",server=on,wait=off",
-                                   "-kernel",
-                                   spec.kernel,
-                                   "-append",
-                                   spec.append};
-  if (accel == Accel::kKvm) args.insert(args.end(), {"-cpu", "host"});
+  // clang-format off
+  std::vector<std::string> args = {
+      options.qemu_binary, "-nodefaults", "-no-user-config", "-machine", "q35",
+      "-accel", AccelName(accel), "-m", std::to_string(spec.memory_mb), "-smp", std::to_string(spec.vcpus),
+      "-vga", "std", "-display", "none", "-nic", "none", "-monitor", "none",
+      "-serial", "file:" + g->serial_log_, "-qmp", "unix:" + g->qmp_socket_ + ",server=on,wait=off"};
+  // clang-format on
+  if (!spec.kernel.empty()) args.insert(args.end(), {"-kernel", spec.kernel, "-append", spec.append});
+  if (!spec.disk.empty()) {
+    // snapshot=on: writes go to a temporary overlay, never to the image.
+    // QEMU's option syntax doubles commas inside values.
+    std::string file;
+    for (char c : fs::absolute(spec.disk).string()) file += c == ',' ? std::string(",,") : std::string(1, c);
+    args.insert(args.end(), {"-drive", "file=" + file + ",format=" + disk_format + ",if=ide,media=disk,snapshot=on"});
+    if (spec.kernel.empty()) args.insert(args.end(), {"-boot", "order=c"});
+  }
+
   if (!spec.initrd.empty()) args.insert(args.end(), {"-initrd", spec.initrd});
   args.insert(args.end(), options.extra_args.begin(), options.extra_args.end());
 

@@ -69,6 +69,8 @@ class QemuGuest {
   const std::string& workdir() const { return workdir_; }
   pid_t pid() const { return pid_; }
   Accel accel() const { return accel_; }
+  // With Accel::kAuto: why this accelerator was chosen.
+  const std::string& accel_note() const { return accel_note_; }
   // True while QEMU runs; once it exited, `exit_description()` says how.
   bool Running();
   std::string exit_description() const { return exit_description_; }
@@ -84,10 +86,11 @@ class QemuGuest {
   bool own_workdir_ = false;
   bool keep_workdir_ = false;
   std::string exit_description_;
+  std::string accel_note_;
 };
 
-// True when /dev/kvm can create a VM and run a vCPU to a HLT instruction.
-// `why` (optional) says why not.
+// True when this host is not itself a VM and /dev/kvm can create a VM and
+// run a vCPU to a HLT instruction. `why` (optional) says why not.
 bool ProbeKvm(std::string* why = nullptr);
 
 }  // namespace crv

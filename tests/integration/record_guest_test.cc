@@ -108,7 +108,7 @@ void ExpectFramesComplete(const Recording& rec) {
 }
 
 TEST(RecordGuestTest, OkGuestBootsToAQuietPrompt) {
-  Recording rec = Record("ok", 15, "login:");
+  Recording rec = Record("ok", 20, "login:");
   ExpectFramesComplete(rec);
   ASSERT_GT(rec.marker_wall_ns, 0) << "no login prompt on the serial console:\n" << rec.serial;
   double boot_max = 0;
@@ -133,7 +133,7 @@ TEST(RecordGuestTest, OkGuestBootsToAQuietPrompt) {
 }
 
 TEST(RecordGuestTest, PanicGuestSpinsInThePanicLoop) {
-  Recording rec = Record("panic", 15, "Kernel panic - not syncing");
+  Recording rec = Record("panic", 20, "Kernel panic - not syncing");
   ExpectFramesComplete(rec);
   ASSERT_GT(rec.marker_wall_ns, 0) << "no kernel panic on the serial console:\n" << rec.serial;
   double boot_max = 0;
