@@ -138,7 +138,7 @@ class Verifier {
                      guest_->accel_note().empty() ? "" : ": " + guest_->accel_note(), guest_->serial_log());
       }
     } else {
-      workdir_ = o_.out;
+      workdir_ = fs::absolute(o_.out).string();  // QEMU resolves relative paths from its own cwd
     }
     auto client = QmpClient::Connect(socket);
     if (!client.ok()) {

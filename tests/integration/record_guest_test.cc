@@ -30,6 +30,14 @@ std::string ReadFile(const std::string& path) {
   return ss.str();
 }
 
+// Boots a fixture guest under TCG.
+Result<std::unique_ptr<QemuGuest>> LaunchTcg(const std::string& guest) {
+  CRV_ASSIGN_OR_RETURN(GuestSpec spec, LoadGuestDir(GuestsDir() + "/" + guest));
+  LaunchOptions lo;
+  lo.accel = Accel::kTcg;
+  return QemuGuest::Launch(spec, lo);
+}
+
 struct Recording {
   uint64_t ticks_scheduled = 0;
   std::vector<std::vector<RegisterFrame>> ticks;
@@ -45,12 +53,7 @@ struct Recording {
 // `marker`, then runs the frames through the entropy graph (25-tick windows).
 Recording Record(const std::string& guest, double seconds, const std::string& marker, double hz = 50) {
   Recording rec;
-  auto spec = LoadGuestDir(GuestsDir() + "/" + guest);
-  EXPECT_TRUE(spec.ok()) << spec.status().ToString();
-  if (!spec.ok()) return rec;
-  LaunchOptions lo;
-  lo.accel = Accel::kTcg;
-  auto vm = QemuGuest::Launch(*spec, lo);
+  auto vm = LaunchTcg(guest);
   EXPECT_TRUE(vm.ok()) << vm.status().ToString();
   if (!vm.ok()) return rec;
   auto client = QmpClient::Connect((*vm)->qmp_socket());
@@ -167,11 +170,7 @@ TEST(RecordGuestTest, TwoVcpusGiveTwoFramesPerTick) {
 }
 
 TEST(RecordGuestTest, QemuKilledMidRunEndsSamplingWithTheReason) {
-  auto spec = LoadGuestDir(GuestsDir() + "/ok");
-  ASSERT_TRUE(spec.ok());
-  LaunchOptions lo;
-  lo.accel = Accel::kTcg;
-  auto vm = QemuGuest::Launch(*spec, lo);
+  auto vm = LaunchTcg("ok");
   ASSERT_TRUE(vm.ok()) << vm.status().ToString();
   auto client = QmpClient::Connect((*vm)->qmp_socket());
   ASSERT_TRUE(client.ok());
@@ -189,11 +188,7 @@ TEST(RecordGuestTest, QemuKilledMidRunEndsSamplingWithTheReason) {
 }
 
 TEST(LauncherTest, QmpSocketIsPrivateAndThereIsNoNetwork) {
-  auto spec = LoadGuestDir(GuestsDir() + "/ok");
-  ASSERT_TRUE(spec.ok());
-  LaunchOptions lo;
-  lo.accel = Accel::kTcg;
-  auto vm = QemuGuest::Launch(*spec, lo);
+  auto vm = LaunchTcg("ok");
   ASSERT_TRUE(vm.ok()) << vm.status().ToString();
   struct stat st {};
   ASSERT_EQ(stat((*vm)->qmp_socket().c_str(), &st), 0);
