@@ -16,6 +16,14 @@ struct Item {
 using ItemPtr = std::shared_ptr<Item>;
 }  // namespace
 
+void Classify(const Model& model, std::vector<FeatureVector>* windows) {
+  for (FeatureVector& fv : *windows) {
+    const Prediction p = model.Classify(fv);
+    fv.state = p.klass;
+    fv.confidence = p.confidence;
+  }
+}
+
 EntropyGraph::EntropyGraph(EntropyGraphConfig config, Sink sink, InvalidHandler on_invalid)
     : config_(config), sink_(std::move(sink)), on_invalid_(std::move(on_invalid)) {}
 
@@ -43,42 +51,32 @@ void EntropyGraph::Run(Source source) {
     return item;
   });
   flow::sequencer_node<ItemPtr> order(g, [](const ItemPtr& item) { return static_cast<size_t>(item->index); });
-  flow::function_node<ItemPtr, ItemPtr> features(g, flow::serial, [&](ItemPtr item) {
+  // Windows, classification and the sink run in one serial node that
+  // *rejects* while busy, so it pulls from the sequencer in order. (A chain of
+  // queueing serial nodes after the sequencer can reorder: a new arrival may
+  // take the free slot before the queued item is drained — seen under ASan.)
+  const Model* model = config_.model;
+  flow::function_node<ItemPtr, flow::continue_msg, flow::rejecting> process(g, flow::serial, [&, model](ItemPtr item) {
     ++stats_.batches;
-    if (!item->status.ok()) return item;
+    if (!item->status.ok()) {
+      ++stats_.invalid_batches;
+      if (on_invalid_) on_invalid_(item->index, item->status);
+      return flow::continue_msg();
+    }
     stats_.frames += item->batch.frames.size();
     windows.Add(item->batch, &item->windows);
     stats_.windows += item->windows.size();
     stats_.stale_frames.store(windows.stale_frames());
-    return item;
-  });
-  const Model* model = config_.model;
-  flow::function_node<ItemPtr, ItemPtr> classify(g, flow::serial, [model](ItemPtr item) {
-    if (model == nullptr) return item;
-    for (FeatureVector& fv : item->windows) {
-      const Prediction p = model->Classify(fv);
-      fv.state = p.klass;
-      fv.confidence = p.confidence;
-    }
-    return item;
-  });
-  flow::function_node<ItemPtr, flow::continue_msg> sink(g, flow::serial, [&](ItemPtr item) {
-    if (!item->status.ok()) {
-      ++stats_.invalid_batches;
-      if (on_invalid_) on_invalid_(item->index, item->status);
-    } else {
-      sink_(item->batch, item->windows);
-    }
+    if (model != nullptr) Classify(*model, &item->windows);
+    sink_(item->batch, item->windows);
     return flow::continue_msg();
   });
 
   flow::make_edge(input, limiter);
   flow::make_edge(limiter, decode);
   flow::make_edge(decode, order);
-  flow::make_edge(order, features);
-  flow::make_edge(features, classify);
-  flow::make_edge(classify, sink);
-  flow::make_edge(sink, limiter.decrementer());
+  flow::make_edge(order, process);
+  flow::make_edge(process, limiter.decrementer());
   input.activate();
   g.wait_for_all();
 }

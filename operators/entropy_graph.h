@@ -1,8 +1,8 @@
 // EntropyGraph: the operator pipeline as a oneTBB flow graph.
 //
 //   input (pull) -> limiter (max_in_flight) -> verify+decode (parallel)
-//        -> sequencer (restores input order) -> window features (serial)
-//        -> classifier (when a model is given) -> sink
+//        -> sequencer (restores input order)
+//        -> [window features -> classifier (when a model is given) -> sink] (serial)
 //
 // Contract: every message from the source is verified before it is read
 // (DecodeBatch); an invalid one is counted, reported to `on_invalid` with its
@@ -40,6 +40,9 @@ struct EntropyGraphStats {
   std::atomic<uint64_t> windows{0};
   std::atomic<uint64_t> stale_frames{0};
 };
+
+// The classifier operator: sets state and confidence of each window.
+void Classify(const Model& model, std::vector<FeatureVector>* windows);
 
 class EntropyGraph {
  public:
