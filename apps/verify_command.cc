@@ -392,7 +392,8 @@ class Verifier {
 
 CommandFn RegisterVerify(CLI::App& app) {
   auto o = std::make_shared<VerifyOptions>();
-  auto* src = app.add_option_group("what to verify", "one of --disk, --kernel, --guest, --qmp (--disk may go with --kernel)");
+  auto* src =
+      app.add_option_group("what to verify", "one of --disk, --kernel, --guest, --qmp (--disk may go with --kernel)");
   src->add_option("--disk", o->disk, "backup disk image (raw or qcow2), booted from its first disk; never modified");
   src->add_option("--kernel", o->kernel, "a kernel to boot (with --initrd, --append)");
   src->add_option("--guest", o->guest, "a fixture guest: a name under --guests-dir or a directory with guest.json");
