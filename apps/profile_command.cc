@@ -16,9 +16,6 @@
 #include "stream/profile.h"
 
 namespace crv::app {
-
-void AddRecordingOptions(CLI::App& app, RecordingOptions& o);
-
 namespace {
 
 struct ProfileOptions {

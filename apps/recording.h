@@ -8,6 +8,8 @@
 #include <memory>
 #include <string>
 
+#include <CLI/CLI.hpp>
+
 #include "collectors/qemu/launcher.h"
 #include "collectors/qemu/qmp_register_source.h"
 #include "collectors/sampler.h"
@@ -61,5 +63,7 @@ class Recording {
 };
 
 std::string DefaultGuestsDir();
+// The source and sampling options shared by `crv record` and `crv profile`.
+void AddRecordingOptions(CLI::App& app, RecordingOptions& o);
 
 }  // namespace crv::app

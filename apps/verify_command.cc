@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "apps/commands.h"
+#include "apps/recording.h"
 #include "collectors/qemu/launcher.h"
 #include "collectors/qemu/qmp_register_source.h"
 #include "collectors/sampler.h"
@@ -30,9 +31,6 @@
 
 namespace crv::app {
 namespace fs = std::filesystem;
-
-std::string DefaultGuestsDir();
-
 namespace {
 
 struct VerifyOptions {
