@@ -4,11 +4,10 @@
 // SIGINT/SIGTERM with everything flushed.
 #pragma once
 
+#include <CLI/CLI.hpp>
 #include <functional>
 #include <memory>
 #include <string>
-
-#include <CLI/CLI.hpp>
 
 #include "collectors/qemu/launcher.h"
 #include "collectors/qemu/qmp_register_source.h"
