@@ -28,6 +28,15 @@ std::string Hostname() {
 }
 }  // namespace
 
+Sampler::Sink PublishTicks(FrameTransport& stream, BatchEncoder& encoder, const std::string& vm_id,
+                           const std::string& host) {
+  return [&stream, &encoder, vm_id, host](std::vector<RegisterFrame>&& frames) -> Status {
+    auto bytes = encoder.Encode(vm_id, host, frames);
+    // A full stream blocks the sampler (counted as missed ticks), not drops.
+    return stream.Publish(vm_id, std::vector<uint8_t>(bytes.begin(), bytes.end()), std::chrono::seconds(5));
+  };
+}
+
 std::string DefaultGuestsDir() {
   if (const char* e = getenv("CRV_GUESTS_DIR")) return e;
   return "build/guests";
@@ -94,10 +103,7 @@ RecordingResult Recording::Run(std::function<void()> poll, std::function<std::st
   sc.hz = o_.hz;
   sc.max_ticks = static_cast<uint64_t>(std::llround(o_.seconds * o_.hz));
   res.ticks_scheduled = sc.max_ticks;
-  Sampler sampler(*source_, RealClock::Instance(), sc, [&](std::vector<RegisterFrame>&& frames) -> Status {
-    auto bytes = encoder.Encode(vm_id_, host_, frames);
-    return stream.Publish(vm_id_, std::vector<uint8_t>(bytes.begin(), bytes.end()), std::chrono::seconds(5));
-  });
+  Sampler sampler(*source_, RealClock::Instance(), sc, PublishTicks(stream, encoder, vm_id_, host_));
   sampler_ = &sampler;
   if (stop_.load()) sampler.Stop();
   g_active.store(this);

@@ -13,6 +13,7 @@
 #include "collectors/qemu/qmp_register_source.h"
 #include "collectors/sampler.h"
 #include "stream/frame_file.h"
+#include "stream/transport.h"
 
 namespace crv::app {
 
@@ -62,6 +63,11 @@ class Recording {
 };
 
 std::string DefaultGuestsDir();
+// The sampler sink both `record`/`profile` and `verify` use: each tick's
+// frames as one FrameBatch published on `stream` under the VM id. `stream`
+// and `encoder` must outlive the sink.
+Sampler::Sink PublishTicks(FrameTransport& stream, BatchEncoder& encoder, const std::string& vm_id,
+                           const std::string& host);
 // The source and sampling options shared by `crv record` and `crv profile`.
 void AddRecordingOptions(CLI::App& app, RecordingOptions& o);
 

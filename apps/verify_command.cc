@@ -140,12 +140,7 @@ class Verifier {
     }
     auto client = QmpClient::Connect(socket);
     if (!client.ok()) {
-      if (guest_) {
-        for (int i = 0; i < 20 && guest_->Running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
-        if (!guest_->Running()) {
-          return Unavailable("QEMU " + guest_->exit_description() + " at start: " + guest_->StderrTail(400));
-        }
-      }
+      if (std::string exited = QemuExitReason(); !exited.empty()) return Unavailable(exited + " (at start)");
       return client.status();
     }
     source_ = std::make_unique<QmpRegisterSource>(std::move(*client), record_.vm);
@@ -158,10 +153,7 @@ class Verifier {
     InProcTransport stream(1024);
     BatchEncoder encoder;
     SamplerConfig sc{o_.hz, 0};
-    Sampler sampler(*source_, RealClock::Instance(), sc, [&](std::vector<RegisterFrame>&& frames) -> Status {
-      auto bytes = encoder.Encode(record_.vm, "local", frames);
-      return stream.Publish(record_.vm, std::vector<uint8_t>(bytes.begin(), bytes.end()), std::chrono::seconds(5));
-    });
+    Sampler sampler(*source_, RealClock::Instance(), sc, PublishTicks(stream, encoder, record_.vm, "local"));
     Status sampler_status;
     std::atomic<bool> sampler_done{false};
     std::thread sampling([&] {
@@ -217,12 +209,8 @@ class Verifier {
                      Sparkline(rip, 5.0).c_str(), note_.c_str());
       }
       if (sampler_done.load() || (guest_ && !guest_->Running())) {
-        died_ = sampler_status.ok() ? std::string("sampling stopped") : sampler_status.message();
-        if (guest_) {
-          // Give QEMU a moment to be reaped so its exit and last words are known.
-          for (int i = 0; i < 20 && guest_->Running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
-          if (!guest_->Running()) died_ = "QEMU " + guest_->exit_description() + ": " + guest_->StderrTail(400);
-        }
+        died_ = QemuExitReason();
+        if (died_.empty()) died_ = sampler_status.ok() ? std::string("sampling stopped") : sampler_status.message();
         break;
       }
       if (sm_->success_candidate() && now >= next_screen_check) {
@@ -239,6 +227,15 @@ class Verifier {
     for (const auto& t : sm_->timeline()) {
       record_.timeline.push_back({{"t_s", Seconds(t.t_ns)}, {"from", t.from}, {"to", t.to}});
     }
+  }
+
+  // When the QEMU we launched has exited: how, and its last words on stderr
+  // (it is given a moment to be reaped). Empty while it runs, or when attached.
+  std::string QemuExitReason() {
+    if (!guest_) return {};
+    for (int i = 0; i < 20 && guest_->Running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    if (guest_->Running()) return {};
+    return "QEMU " + guest_->exit_description() + ": " + guest_->StderrTail(400);
   }
 
   double Seconds(int64_t wall_ns) const { return static_cast<double>(wall_ns - record_.started_ns) / 1e9; }
