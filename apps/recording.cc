@@ -29,11 +29,24 @@ std::string Hostname() {
 }  // namespace
 
 Sampler::Sink PublishTicks(FrameTransport& stream, BatchEncoder& encoder, const std::string& vm_id,
-                           const std::string& host) {
-  return [&stream, &encoder, vm_id, host](std::vector<RegisterFrame>&& frames) -> Status {
+                           const std::string& host, Metrics* metrics) {
+  auto next_seq = std::make_shared<uint64_t>(0);
+  return [&stream, &encoder, vm_id, host, metrics, next_seq](std::vector<RegisterFrame>&& frames) -> Status {
     auto bytes = encoder.Encode(vm_id, host, frames);
     // A full stream blocks the sampler (counted as missed ticks), not drops.
-    return stream.Publish(vm_id, std::vector<uint8_t>(bytes.begin(), bytes.end()), std::chrono::seconds(5));
+    Status s = stream.Publish(vm_id, std::vector<uint8_t>(bytes.begin(), bytes.end()), std::chrono::seconds(5));
+    if (metrics != nullptr && !frames.empty()) {
+      const uint64_t seq = frames.front().seq;
+      if (seq > *next_seq) metrics->TicksMissed(seq - *next_seq);
+      *next_seq = seq + 1;
+      metrics->FramesSampled(frames.size());
+      if (s.ok()) {
+        metrics->FramesPublished(frames.size());
+      } else {
+        metrics->FramesDropped("publish_refused", frames.size());
+      }
+    }
+    return s;
   };
 }
 

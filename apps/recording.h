@@ -12,6 +12,7 @@
 #include "collectors/qemu/launcher.h"
 #include "collectors/qemu/qmp_register_source.h"
 #include "collectors/sampler.h"
+#include "sinks/metrics/metrics.h"
 #include "stream/frame_file.h"
 #include "stream/transport.h"
 
@@ -66,8 +67,10 @@ std::string DefaultGuestsDir();
 // The sampler sink both `record`/`profile` and `verify` use: each tick's
 // frames as one FrameBatch published on `stream` under the VM id. `stream`
 // and `encoder` must outlive the sink.
+// With `metrics`, counts frames sampled and published, ticks missed (gaps in
+// the tick sequence) and ticks the stream refused.
 Sampler::Sink PublishTicks(FrameTransport& stream, BatchEncoder& encoder, const std::string& vm_id,
-                           const std::string& host);
+                           const std::string& host, Metrics* metrics = nullptr);
 // The source and sampling options shared by `crv record` and `crv profile`.
 void AddRecordingOptions(CLI::App& app, RecordingOptions& o);
 

@@ -25,6 +25,7 @@
 #include "operators/entropy_graph.h"
 #include "sinks/boot_log.h"
 #include "sinks/failure_catalog.h"
+#include "sinks/metrics/metrics.h"
 #include "sinks/ocr.h"
 #include "sinks/screen.h"
 #include "stream/inproc_transport.h"
@@ -45,6 +46,8 @@ struct VerifyOptions {
   int settle_ms = 500;
   double max_changed_share = 0.002;
   int ocr_timeout_ms = 30000;
+  std::string metrics_listen, metrics_auth_file;
+  double metrics_linger = 0;
 };
 
 std::string DefaultModelPath() {
@@ -81,15 +84,42 @@ class Verifier {
     model_ = std::move(*model);
     record_.model_id = model_.id;
 
-    if (Status s = Start(); !s.ok()) return Error(s.message());
-    Watch();
-    return Finish();
+    if (Status s = StartMetrics(); !s.ok()) return Error(s.message());
+    int code = kExitError;
+    if (Status s = Start(); !s.ok()) {
+      code = Error(s.message());
+    } else {
+      Watch();
+      code = Finish();
+    }
+    Linger();
+    return code;
   }
 
  private:
+  Status StartMetrics() {
+    if (o_.metrics_listen.empty()) return Status::Ok();
+    MetricsServerOptions mo;
+    mo.listen = o_.metrics_listen;
+    if (!o_.metrics_auth_file.empty()) CRV_RETURN_IF_ERROR(LoadBasicAuthFile(o_.metrics_auth_file, &mo));
+    CRV_ASSIGN_OR_RETURN(metrics_server_, MetricsServer::Start(metrics_, mo));
+    spdlog::info("metrics: {}", metrics_server_->url());
+    return Status::Ok();
+  }
+
+  // Keeps /metrics up after the verdict so a scraper sees the final values.
+  void Linger() {
+    if (!metrics_server_ || o_.metrics_linger <= 0) return;
+    source_.reset();
+    guest_.reset();  // the VM is not needed for that
+    if (!o_.quiet) spdlog::info("serving metrics for {:.0f} s more on {}", o_.metrics_linger, metrics_server_->url());
+    std::this_thread::sleep_for(std::chrono::duration<double>(o_.metrics_linger));
+  }
+
   int Error(const std::string& why) {
     record_.verdict = "error";
     record_.detail = why;
+    metrics_.Verdict(record_.vm.empty() ? "unknown" : record_.vm, "error", "", -1, RealClock::Instance().WallNs());
     spdlog::error("could not verify: {}", why);
     Record();
     return kExitError;
@@ -153,7 +183,7 @@ class Verifier {
     InProcTransport stream(1024);
     BatchEncoder encoder;
     SamplerConfig sc{o_.hz, 0};
-    Sampler sampler(*source_, RealClock::Instance(), sc, PublishTicks(stream, encoder, record_.vm, "local"));
+    Sampler sampler(*source_, RealClock::Instance(), sc, PublishTicks(stream, encoder, record_.vm, "local", &metrics_));
     Status sampler_status;
     std::atomic<bool> sampler_done{false};
     std::thread sampling([&] {
@@ -164,13 +194,16 @@ class Verifier {
     std::mutex mu;
     std::condition_variable cv;
     std::deque<FeatureVector> windows;
-    EntropyGraph graph(EntropyGraphConfig{{model_.window.length, o_.hop}, 64, &model_},
-                       [&](const FrameBatch&, std::vector<FeatureVector>& out) {
-                         if (out.empty()) return;
-                         std::lock_guard lock(mu);
-                         for (auto& w : out) windows.push_back(std::move(w));
-                         cv.notify_one();
-                       });
+    EntropyGraph graph(
+        EntropyGraphConfig{{model_.window.length, o_.hop}, 64, &model_},
+        [&](const FrameBatch& b, std::vector<FeatureVector>& out) {
+          CountConsumed(b);
+          if (out.empty()) return;
+          std::lock_guard lock(mu);
+          for (auto& w : out) windows.push_back(std::move(w));
+          cv.notify_one();
+        },
+        [&](uint64_t, const Status&) { metrics_.BatchesInvalid(1); });
     std::thread graph_thread([&] {
       graph.Run([&]() -> std::optional<std::vector<uint8_t>> {
         for (;;) {
@@ -184,6 +217,7 @@ class Verifier {
     BootStateConfig cfg = o_.states;
     cfg.max_boot_seconds = o_.max_boot;
     sm_ = std::make_unique<BootStateMachine>(cfg, record_.started_ns);
+    metrics_.BootStarted(record_.vm, sm_->state(), record_.started_ns);
     const bool tty = !o_.quiet && !o_.json && isatty(STDERR_FILENO);
     std::deque<double> rip;
     int64_t next_screen_check = 0;
@@ -196,8 +230,9 @@ class Verifier {
       }
       for (const auto& w : batch) {
         const std::string before = sm_->state();
-        if (sm_->OnWindow(model_.ClassName(w.state), w.confidence, w.end_ns) && !o_.quiet && !tty) {
-          spdlog::info("{:6.1f} s: {} -> {}", Seconds(w.end_ns), before, sm_->state());
+        if (sm_->OnWindow(model_.ClassName(w.state), w.confidence, w.end_ns)) {
+          metrics_.StateChanged(record_.vm, sm_->state(), RealClock::Instance().WallNs());
+          if (!o_.quiet && !tty) spdlog::info("{:6.1f} s: {} -> {}", Seconds(w.end_ns), before, sm_->state());
         }
         rip.push_back(w.entropy[kRip]);
         if (rip.size() > 24) rip.pop_front();
@@ -248,9 +283,27 @@ class Verifier {
     return fs::absolute(o_.out).string() + "/" + vm + "-" + std::to_string(record_.started_ns / 1'000'000'000) + ".png";
   }
 
+  void CountConsumed(const FrameBatch& b) {
+    if (b.frames.empty()) return;
+    metrics_.FramesConsumed(b.frames.size());
+    const int64_t newest = b.frames.back().timestamp_ns;
+    metrics_.LastFrameAt(newest);
+    metrics_.PipelineLag(static_cast<double>(RealClock::Instance().WallNs() - newest) / 1e9);
+  }
+
   Status Shot(const std::string& path, const std::string& format) {
+    const auto t0 = std::chrono::steady_clock::now();
     std::lock_guard lock(source_->mutex());
-    return Screendump(source_->client(), path, format);
+    Status s = Screendump(source_->client(), path, format);
+    metrics_.Screenshot(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), s.ok());
+    return s;
+  }
+
+  Result<std::string> Ocr(const std::string& png) {
+    const auto t0 = std::chrono::steady_clock::now();
+    auto text = RecognizeText(png, OcrLimits{o_.ocr_timeout_ms, 1024});
+    metrics_.Ocr(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), text.ok());
+    return text;
   }
 
   // Takes the verdict screenshot (PNG) and reads its text.
@@ -262,7 +315,7 @@ class Verifier {
     }
     record_.screenshot = png;
     if (!o_.ocr_success && sm_->verdict() == Verdict::kSuccess) return;
-    auto text = RecognizeText(png, OcrLimits{o_.ocr_timeout_ms, 1024});
+    auto text = Ocr(png);
     if (text.ok()) {
       record_.ocr_text = *text;
     } else {
@@ -300,7 +353,7 @@ class Verifier {
     }
     const std::string png = ScreenshotPath();
     if (!Shot(png, "png").ok()) return false;
-    auto text = RecognizeText(png, OcrLimits{o_.ocr_timeout_ms, 1024});
+    auto text = Ocr(png);
     if (!text.ok()) {
       // Without text the settled screen and the registers decide.
       spdlog::warn("OCR: {}", text.status().message());
@@ -340,6 +393,8 @@ class Verifier {
     record_.verdict = VerdictName(v);
     record_.time_to_verdict_s = Seconds(sm_->verdict_ns());
     if (v == Verdict::kTimeout) record_.detail = "no successful boot within " + std::to_string(o_.max_boot) + " s";
+    metrics_.Verdict(record_.vm, record_.verdict, record_.error_category, record_.time_to_verdict_s,
+                     RealClock::Instance().WallNs());
     Record();
     return v == Verdict::kSuccess ? kExitOk : kExitFailure;
   }
@@ -381,6 +436,8 @@ class Verifier {
   std::string died_;
   std::string note_;
   VerificationRecord record_;
+  Metrics metrics_;
+  std::unique_ptr<MetricsServer> metrics_server_;
 };
 
 }  // namespace
@@ -432,6 +489,14 @@ CommandFn RegisterVerify(CLI::App& app) {
   app.add_option("--db", o->db, "boot-status log (SQLite; default OUT/boot-status.sqlite3)");
   app.add_option("--vm-id", o->vm_id, "name recorded for the VM (default: image or guest name)");
   app.add_flag("--json", o->json, "print the verification record as JSON on stdout");
+  app.add_option("--metrics-listen", o->metrics_listen,
+                 "serve Prometheus metrics on HOST:PORT while verifying (port 0: any free port; off by default)");
+  app.add_option("--metrics-auth-file", o->metrics_auth_file,
+                 "require HTTP basic auth on /metrics; the file (mode 600) holds USER:PASSWORD")
+      ->check(CLI::ExistingFile);
+  app.add_option("--metrics-linger", o->metrics_linger,
+                 "seconds to keep serving metrics after the verdict, so a scraper sees it")
+      ->capture_default_str();
   app.add_flag("-q,--quiet", o->quiet, "no progress");
   return [o] { return Verifier(*o).Run(); };
 }
