@@ -13,6 +13,8 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   # optional backends (each one a CMake option)
   librdkafka-dev libxen-dev libvirt-dev
+  # a real libvirtd for the libvirt collector tests (started by scripts/libvirtd.sh)
+  libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
   libtesseract-dev libleptonica-dev tesseract-ocr tesseract-ocr-eng
   prometheus-cpp-dev prometheus
   # real test guests
