@@ -69,9 +69,12 @@ int Run(const RecordOptions& o) {
 void AddRecordingOptions(CLI::App& app, RecordingOptions& o) {
   auto* src = app.add_option_group("source", "what to sample (exactly one)");
   src->add_option("--qmp", o.qmp, "QMP UNIX socket of a running QEMU VM")->check(CLI::ExistingPath);
+  src->add_option("--libvirt", o.libvirt, "a running libvirt domain (name or UUID), through --libvirt-uri");
+  src->add_option("--xen", o.xen, "a Xen domain (name or id), when crv runs in dom0");
   src->add_option("--guest", o.guest,
                   "boot a fixture guest: a name under --guests-dir (built by scripts/build-guest.sh) or a directory");
   src->require_option(1);
+  app.add_option("--libvirt-uri", o.libvirt_uri, "libvirt connection for --libvirt")->capture_default_str();
   app.add_option("--guests-dir", o.guests_dir,
                  "where fixture guests are built (default $CRV_GUESTS_DIR or build/guests)");
   app.add_option("--accel", o.accel, "QEMU accelerator for --guest: auto (KVM if the probe passes), kvm or tcg")

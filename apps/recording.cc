@@ -11,6 +11,7 @@
 #include <fstream>
 #include <thread>
 
+#include "collectors/source_factory.h"
 #include "stream/inproc_transport.h"
 
 namespace crv::app {
@@ -78,13 +79,22 @@ Result<std::unique_ptr<Recording>> Recording::Start(const RecordingOptions& o) {
     if (r->vm_id_.empty()) r->vm_id_ = spec.name;
     spdlog::info("booted guest {} under QEMU ({}), pid {}, serial console in {}", spec.name,
                  AccelName(r->guest_->accel()), r->guest_->pid(), r->guest_->serial_log());
+  } else if (!o.libvirt.empty()) {
+    r->guest_json_ = {{"libvirt", o.libvirt}, {"libvirt_uri", o.libvirt_uri}};
+  } else if (!o.xen.empty()) {
+    r->guest_json_ = {{"xen", o.xen}};
   } else {
     r->guest_json_ = {{"qmp", socket}};
   }
-  if (r->vm_id_.empty()) r->vm_id_ = fs::path(socket).stem().string();
   r->host_ = o.host.empty() ? Hostname() : o.host;
-  CRV_ASSIGN_OR_RETURN(auto client, QmpClient::Connect(socket));
-  r->source_ = std::make_unique<QmpRegisterSource>(std::move(client), r->vm_id_);
+  SourceSpec spec;
+  spec.qmp = socket;
+  spec.libvirt = o.libvirt;
+  spec.libvirt_uri = o.libvirt_uri;
+  spec.xen = o.xen;
+  spec.vm_id = r->vm_id_;
+  CRV_ASSIGN_OR_RETURN(r->source_, OpenSource(spec));
+  if (r->vm_id_.empty()) r->vm_id_ = r->source_->vm_id();
   CRV_ASSIGN_OR_RETURN(r->writer_, FrameFileWriter::Create(o.output));
   return r;
 }

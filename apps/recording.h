@@ -20,6 +20,8 @@ namespace crv::app {
 
 struct RecordingOptions {
   std::string qmp;
+  std::string libvirt, libvirt_uri = "qemu:///system";
+  std::string xen;
   std::string guest;  // name under guests_dir, or a directory
   std::string guests_dir;
   std::string accel = "auto";
@@ -56,7 +58,7 @@ class Recording {
   RecordingOptions o_;
   std::unique_ptr<QemuGuest> guest_;
   nlohmann::json guest_json_;
-  std::unique_ptr<QmpRegisterSource> source_;
+  std::unique_ptr<RegisterSource> source_;
   std::unique_ptr<FrameFileWriter> writer_;
   std::string vm_id_, host_;
   Sampler* sampler_ = nullptr;

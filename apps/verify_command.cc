@@ -119,7 +119,8 @@ class Verifier {
   int Error(const std::string& why) {
     record_.verdict = "error";
     record_.detail = why;
-    metrics_.Verdict(record_.vm.empty() ? "unknown" : record_.vm, "error", "", -1, RealClock::Instance().WallNs());
+    if (record_.vm.empty()) record_.vm = o_.vm_id.empty() ? "unknown" : o_.vm_id;  // failed before the VM was named
+    metrics_.Verdict(record_.vm, "error", "", -1, RealClock::Instance().WallNs());
     spdlog::error("could not verify: {}", why);
     Record();
     return kExitError;

@@ -5,8 +5,10 @@
 #      real-QEMU-guest tests (guests are built into build/guests at test time),
 #   3. builds with clang + ASan/UBSan + libFuzzer (build-fuzz/), runs the unit
 #      tests under the sanitizers and each fuzz target for a short while,
-#   4. checks clang-format.
-# Environment: CRV_FUZZ_SECONDS (per target, default 20), CRV_SKIP_SANITIZE=1.
+#   4. builds with every optional part off (Xen, libvirt, Kafka, Tesseract,
+#      prometheus-cpp) and runs the unit tests there,
+#   5. checks clang-format.
+# Environment: CRV_FUZZ_SECONDS (per target, default 20), CRV_SKIP_SANITIZE=1, CRV_SKIP_MINIMAL=1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc)
@@ -43,6 +45,14 @@ if [ "${CRV_SKIP_SANITIZE:-0}" != 1 ]; then
       "$work" 2>&1 | tail -n 2
     rm -rf "$work"
   done
+fi
+
+if [ "${CRV_SKIP_MINIMAL:-0}" != 1 ]; then
+  step "build with every optional part off (build-minimal/)"
+  cmake -S . -B build-minimal -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCRV_WITH_XEN=OFF -DCRV_WITH_LIBVIRT=OFF \
+    -DCRV_WITH_KAFKA=OFF -DCRV_WITH_TESSERACT=OFF -DCRV_WITH_PROMETHEUS=OFF -DCRV_BUILD_BENCHMARKS=OFF >/dev/null
+  ninja -C build-minimal
+  (cd build-minimal && ctest --output-on-failure -j "$jobs" -L unit)
 fi
 
 step "clang-format"

@@ -141,7 +141,8 @@ Result<std::string> LibvirtRegisterSource::Screenshot(const std::string& path) {
     return Internal("cannot write screenshot " + path);
   }
   const int rc = virStreamRecvAll(
-      st, [](virStreamPtr, const char* data, size_t n, void* opaque) -> int {
+      st,
+      [](virStreamPtr, const char* data, size_t n, void* opaque) -> int {
         return fwrite(data, 1, n, static_cast<FILE*>(opaque)) == n ? static_cast<int>(n) : -1;
       },
       f);

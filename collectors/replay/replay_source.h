@@ -19,8 +19,7 @@ namespace crv {
 
 class ReplaySource final : public RegisterSource {
  public:
-  static Result<std::unique_ptr<ReplaySource>> Open(const std::string& path, std::string vm_id = "",
-                                                    bool loop = false);
+  static Result<std::unique_ptr<ReplaySource>> Open(const std::string& path, std::string vm_id = "", bool loop = false);
   Result<std::vector<RegisterFrame>> Snapshot() override;
   const std::string& vm_id() const override { return vm_id_; }
   uint64_t snapshots() const { return snapshots_; }

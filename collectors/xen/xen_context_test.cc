@@ -87,7 +87,7 @@ TEST(XenContext, PvContextToFrame) {
   c.user_regs.r8 = 9;
   c.user_regs.r15 = 16;
   c.user_regs.rip = 0xffffffff81234567;
-  c.user_regs.rflags = 0x202;  // IF set in the saved flags...
+  c.user_regs.rflags = 0x202;         // IF set in the saved flags...
   c.user_regs.saved_upcall_mask = 1;  // ...but events are masked: interrupts off
   c.user_regs.cs = 0xe033;
   c.user_regs.ss = 0xe02b;

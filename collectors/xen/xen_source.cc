@@ -19,9 +19,7 @@ namespace {
 Status NotOnThisHost(const std::string& why) { return Unavailable("Xen is not available on this host: " + why); }
 }  // namespace
 
-std::string XenRegisterSource::qmp_socket() const {
-  return "/var/run/xen/qmp-libxl-" + std::to_string(info_.domid);
-}
+std::string XenRegisterSource::qmp_socket() const { return "/var/run/xen/qmp-libxl-" + std::to_string(info_.domid); }
 
 #if CRV_WITH_XEN
 
@@ -158,8 +156,7 @@ Result<std::vector<RegisterFrame>> XenRegisterSource::Snapshot() {
     } else {
       vcpu_guest_context_any_t ctx{};
       if (lib.vcpu_getcontext(lib.xch, dom, static_cast<uint32_t>(v), &ctx) != 0) {
-        return Unavailable("Xen domain " + name_ + ": vCPU context " + std::to_string(v) + ": " +
-                           std::strerror(errno));
+        return Unavailable("Xen domain " + name_ + ": vCPU context " + std::to_string(v) + ": " + std::strerror(errno));
       }
       frames.push_back(FrameFromPvContext(ctx.x64, static_cast<uint16_t>(v), vi.blocked != 0));
     }
