@@ -69,7 +69,7 @@ BatchEncoder::BatchEncoder() : impl_(new Impl) {}
 BatchEncoder::~BatchEncoder() { delete impl_; }
 
 std::span<const uint8_t> BatchEncoder::Encode(std::string_view vm_id, std::string_view host,
-                                              std::span<const RegisterFrame> frames) {
+                                              std::span<const RegisterFrame> frames, uint64_t boot_id) {
   auto& fbb = impl_->fbb;
   fbb.Clear();
   impl_->offsets.clear();
@@ -85,7 +85,7 @@ std::span<const uint8_t> BatchEncoder::Encode(std::string_view vm_id, std::strin
   auto vec = fbb.CreateVector(impl_->offsets);
   auto vm = fbb.CreateString(vm_id.data(), vm_id.size());
   auto h = fbb.CreateString(host.data(), host.size());
-  auto batch = fb::CreateFrameBatch(fbb, vm, h, vec);
+  auto batch = fb::CreateFrameBatch(fbb, vm, h, vec, boot_id);
   fb::FinishSizePrefixedFrameBatchBuffer(fbb, batch);
   return {fbb.GetBufferPointer(), fbb.GetSize()};
 }
@@ -133,6 +133,7 @@ Status DecodeBatch(std::span<const uint8_t> bytes, FrameBatch* out) {
   out->vm_id.assign(batch->vm_id()->c_str(), batch->vm_id()->size());
   if (out->vm_id.empty()) return InvalidArgument("frame batch has an empty vm_id");
   out->host = batch->host() ? batch->host()->str() : std::string();
+  out->boot_id = batch->boot_id();
   out->frames.resize(frames->size());
   for (flatbuffers::uoffset_t i = 0; i < frames->size(); ++i) {
     const fb::Frame* f = frames->Get(i);

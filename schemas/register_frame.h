@@ -78,6 +78,7 @@ struct FrameBatch {
   std::string vm_id;
   std::string host;
   std::vector<RegisterFrame> frames;
+  uint64_t boot_id = 0;
 };
 
 // Builds size-prefixed FrameBatch buffers, reusing one builder.
@@ -89,7 +90,8 @@ class BatchEncoder {
   BatchEncoder& operator=(const BatchEncoder&) = delete;
 
   // The bytes stay valid until the next Encode call.
-  std::span<const uint8_t> Encode(std::string_view vm_id, std::string_view host, std::span<const RegisterFrame> frames);
+  std::span<const uint8_t> Encode(std::string_view vm_id, std::string_view host, std::span<const RegisterFrame> frames,
+                                  uint64_t boot_id = 0);
 
  private:
   struct Impl;

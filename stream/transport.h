@@ -29,7 +29,8 @@ namespace crv {
 struct StreamMessage {
   std::string key;
   std::vector<uint8_t> payload;
-  uint64_t offset = 0;  // position in the transport, increasing per key
+  uint64_t offset = 0;    // position in the transport, increasing per key
+  int32_t partition = 0;  // Kafka: the partition it came from (in-process: 0)
 };
 
 struct TransportStats {
@@ -40,6 +41,8 @@ struct TransportStats {
   uint64_t publish_blocked = 0;   // Publish calls that had to wait
   uint64_t publish_timeouts = 0;  // Publish calls that gave up (not enqueued)
   uint64_t queued = 0;            // in the transport now
+  uint64_t delivery_errors = 0;   // Kafka: messages whose delivery report was an error (lost)
+  uint64_t consume_errors = 0;    // Kafka: errors reported while consuming
 };
 
 class FrameTransport {
