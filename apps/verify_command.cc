@@ -28,6 +28,7 @@
 #include "sinks/metrics/metrics.h"
 #include "sinks/ocr.h"
 #include "sinks/screen.h"
+#include "sinks/screen_check.h"
 #include "stream/inproc_transport.h"
 
 namespace crv::app {
@@ -292,36 +293,30 @@ class Verifier {
     metrics_.PipelineLag(static_cast<double>(RealClock::Instance().WallNs() - newest) / 1e9);
   }
 
-  Status Shot(const std::string& path, const std::string& format) {
-    const auto t0 = std::chrono::steady_clock::now();
-    std::lock_guard lock(source_->mutex());
-    Status s = Screendump(source_->client(), path, format);
-    metrics_.Screenshot(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), s.ok());
-    return s;
-  }
-
-  Result<std::string> Ocr(const std::string& png) {
-    const auto t0 = std::chrono::steady_clock::now();
-    auto text = RecognizeText(png, OcrLimits{o_.ocr_timeout_ms, 1024});
-    metrics_.Ocr(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), text.ok());
-    return text;
+  ScreenCheck& Screen() {
+    if (!screen_) {
+      ScreenCheckOptions so;
+      so.workdir = workdir_;
+      so.settle_ms = o_.settle_ms;
+      so.max_changed_share = o_.max_changed_share;
+      for (const auto& m : o_.masks) so.mask.push_back(*ParseRect(m));
+      so.ocr_timeout_ms = o_.ocr_timeout_ms;
+      screen_ = std::make_unique<ScreenCheck>(
+          [this](const std::string& path, const std::string& format) {
+            std::lock_guard lock(source_->mutex());
+            return Screendump(source_->client(), path, format);
+          },
+          so, &metrics_);
+    }
+    return *screen_;
   }
 
   // Takes the verdict screenshot (PNG) and reads its text.
   void TakeScreenshotAndOcr() {
-    const std::string png = ScreenshotPath();
-    if (Status s = Shot(png, "png"); !s.ok()) {
-      spdlog::warn("{}", s.message());
-      return;
-    }
-    record_.screenshot = png;
-    if (!o_.ocr_success && sm_->verdict() == Verdict::kSuccess) return;
-    auto text = Ocr(png);
-    if (text.ok()) {
-      record_.ocr_text = *text;
-    } else {
-      spdlog::warn("OCR: {}", text.status().message());
-    }
+    ScreenReading r = Screen().Evidence(ScreenshotPath(), o_.ocr_success || sm_->verdict() != Verdict::kSuccess);
+    if (!r.note.empty()) spdlog::warn("{}", r.note);
+    record_.screenshot = r.screenshot;
+    record_.ocr_text = r.text;
   }
 
   // Screen confirmation of a success candidate: the screen must be settled
@@ -333,47 +328,26 @@ class Verifier {
       TakeScreenshotAndOcr();
       return true;
     }
-    const std::string a = workdir_ + "/settle-a.ppm", b = workdir_ + "/settle-b.ppm";
-    if (!Shot(a, "ppm").ok()) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(o_.settle_ms));
-    if (!Shot(b, "ppm").ok()) return false;
-    auto ia = ReadPpmFile(a), ib = ReadPpmFile(b);
-    fs::remove(a);
-    fs::remove(b);
-    if (!ia.ok() || !ib.ok()) {
-      spdlog::warn("screen check: {}", (!ia.ok() ? ia : ib).status().message());
+    ScreenReading r = Screen().Confirm(ScreenshotPath());
+    if (!r.settled) {
+      note_ = r.note;
       return false;
     }
-    std::vector<Rect> mask;
-    for (const auto& m : o_.masks) mask.push_back(*ParseRect(m));
-    const uint64_t changed = CountChangedPixels(*ia, *ib, mask);
-    const double pixels = static_cast<double>(ia->width) * ia->height;
-    if (static_cast<double>(changed) > o_.max_changed_share * pixels) {
-      note_ = "screen still changing";
+    // Without text the settled screen and the registers decide.
+    if (!r.text_ok) spdlog::warn("{}", r.note);
+    if (!r.failure_category.empty()) {
+      record_.screenshot = r.screenshot;
+      record_.ocr_text = r.text;
+      record_.error_category = r.failure_category;
+      sm_->DeclareFailure(RealClock::Instance().WallNs());
+      return true;
+    }
+    if (r.work_in_progress) {
+      note_ = r.note;
       return false;
     }
-    const std::string png = ScreenshotPath();
-    if (!Shot(png, "png").ok()) return false;
-    auto text = Ocr(png);
-    if (!text.ok()) {
-      // Without text the settled screen and the registers decide.
-      spdlog::warn("OCR: {}", text.status().message());
-    } else {
-      const std::string category = MatchFailure(*text);
-      if (!category.empty()) {
-        record_.screenshot = png;
-        record_.ocr_text = *text;
-        record_.error_category = category;
-        sm_->DeclareFailure(RealClock::Instance().WallNs());
-        return true;
-      }
-      if (ShowsWorkInProgress(*text)) {
-        note_ = "screen says work in progress";
-        return false;
-      }
-    }
-    record_.screenshot = png;
-    record_.ocr_text = text.ok() ? *text : "";
+    record_.screenshot = r.screenshot;
+    record_.ocr_text = r.text;
     sm_->ConfirmSuccess(RealClock::Instance().WallNs());
     return true;
   }
@@ -438,6 +412,7 @@ class Verifier {
   std::string note_;
   VerificationRecord record_;
   Metrics metrics_;
+  std::unique_ptr<ScreenCheck> screen_;
   std::unique_ptr<MetricsServer> metrics_server_;
 };
 

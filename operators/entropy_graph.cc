@@ -58,9 +58,15 @@ void EntropyGraph::Run(Source source) {
   const Model* model = config_.model;
   flow::function_node<ItemPtr, flow::continue_msg, flow::rejecting> process(g, flow::serial, [&, model](ItemPtr item) {
     ++stats_.batches;
+    {
+      std::lock_guard lock(forget_mu_);
+      for (const auto& vm : forget_) windows.Forget(vm);
+      forget_.clear();
+    }
     if (!item->status.ok()) {
       ++stats_.invalid_batches;
       if (on_invalid_) on_invalid_(item->index, item->status);
+      if (config_.on_done) config_.on_done(item->index);
       return flow::continue_msg();
     }
     stats_.frames += item->batch.frames.size();
@@ -69,6 +75,7 @@ void EntropyGraph::Run(Source source) {
     stats_.stale_frames.store(windows.stale_frames());
     if (model != nullptr) Classify(*model, &item->windows);
     sink_(item->batch, item->windows);
+    if (config_.on_done) config_.on_done(item->index);
     return flow::continue_msg();
   });
 
@@ -79,6 +86,11 @@ void EntropyGraph::Run(Source source) {
   flow::make_edge(process, limiter.decrementer());
   input.activate();
   g.wait_for_all();
+}
+
+void EntropyGraph::Forget(const std::string& vm_id) {
+  std::lock_guard lock(forget_mu_);
+  forget_.push_back(vm_id);
 }
 
 }  // namespace crv

@@ -17,7 +17,9 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <mutex>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "operators/model.h"
@@ -31,6 +33,10 @@ struct EntropyGraphConfig {
   // When set, each window gets state/confidence from this model (which must
   // outlive the graph). Its window shape should match `window`.
   const Model* model = nullptr;
+  // Called in input order once message `index` (counted from 0 per Run) has
+  // been fully handled — sunk, or skipped as invalid. At-least-once
+  // consumers commit the message here.
+  std::function<void(uint64_t index)> on_done;
 };
 
 struct EntropyGraphStats {
@@ -55,12 +61,17 @@ class EntropyGraph {
   EntropyGraph(EntropyGraphConfig config, Sink sink, InvalidHandler on_invalid = nullptr);
   void Run(Source source);
   const EntropyGraphStats& stats() const { return stats_; }
+  // Drops the window state of `vm_id` before the next message is handled
+  // (e.g. its partition went to another consumer). Any thread.
+  void Forget(const std::string& vm_id);
 
  private:
   EntropyGraphConfig config_;
   Sink sink_;
   InvalidHandler on_invalid_;
   EntropyGraphStats stats_;
+  std::mutex forget_mu_;
+  std::vector<std::string> forget_;
 };
 
 }  // namespace crv

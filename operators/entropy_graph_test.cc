@@ -76,6 +76,43 @@ TEST(EntropyGraphTest, InvalidBatchesAreCountedAndSkipped) {
   EXPECT_EQ(sink_calls + bad.size(), 30u);
 }
 
+// on_done sees every message, valid or not, once and in input order: what an
+// at-least-once consumer commits by.
+TEST(EntropyGraphTest, OnDoneFollowsInputOrderIncludingInvalid) {
+  auto msgs = Messages(40, 3);
+  msgs[5] = {1, 2, 3};
+  std::vector<uint64_t> done;
+  EntropyGraphConfig cfg{{5, 5}, 8};
+  cfg.on_done = [&](uint64_t index) { done.push_back(index); };
+  EntropyGraph g(cfg, [](const FrameBatch&, std::vector<FeatureVector>&) {});
+  g.Run(From(msgs));
+  ASSERT_EQ(done.size(), 40u);
+  for (uint64_t i = 0; i < done.size(); ++i) EXPECT_EQ(done[i], i);
+}
+
+// Forget drops a VM's windows: the next window needs a full window of new
+// frames again.
+TEST(EntropyGraphTest, ForgetDropsTheWindowsOfAVm) {
+  std::vector<std::vector<uint8_t>> msgs;
+  for (int i = 0; i < 25; ++i) msgs.push_back(EncodeBatch("vm", "h", testing::SyntheticFrames(1, 2, i, 8, i)));
+  std::vector<uint64_t> window_ends;  // tick of each window's last frame
+  EntropyGraph* graph = nullptr;
+  EntropyGraphConfig cfg{{10, 10}, 4};
+  cfg.on_done = [&](uint64_t index) {
+    if (index == 12) graph->Forget("vm");  // applied before message 13
+  };
+  EntropyGraph g(cfg, [&](const FrameBatch& b, std::vector<FeatureVector>& w) {
+    for (size_t k = 0; k < w.size(); ++k) window_ends.push_back(b.frames.back().seq);
+  });
+  graph = &g;
+  g.Run(From(msgs));
+  // Windows end at ticks 9 and 19 without Forget; after it, the first window
+  // needs ten new ticks (13..22).
+  ASSERT_EQ(window_ends.size(), 2u);
+  EXPECT_EQ(window_ends[0], 9u);
+  EXPECT_EQ(window_ends[1], 22u);
+}
+
 TEST(EntropyGraphTest, SlowSinkBoundsMessagesInFlight) {
   const auto msgs = Messages(60, 2);
   std::atomic<int> pulled{0}, sunk{0}, max_gap{0};
