@@ -20,6 +20,8 @@ CommandFn RegisterTrain(CLI::App& app);
 CommandFn RegisterRules(CLI::App& app);
 CommandFn RegisterEval(CLI::App& app);
 CommandFn RegisterVerify(CLI::App& app);
+CommandFn RegisterCollect(CLI::App& app);
+CommandFn RegisterProcess(CLI::App& app);
 CommandFn RegisterOcrWorker(CLI::App& app);
 
 }  // namespace crv::app

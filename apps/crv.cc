@@ -40,6 +40,14 @@ int main(int argc, char** argv) {
   add("train", "Build a C4.5 decision tree from profiles and write a model file", crv::app::RegisterTrain);
   add("rules", "Print a model's tree as conditional statements", crv::app::RegisterRules);
   add("eval", "Cross-validate the classifier grouped by boot (leave-one-boot-out by default)", crv::app::RegisterEval);
+  add("collect",
+      "Host agent: discover this host's VMs, sample them, publish frames to Kafka, execute action requests "
+      "(screenshots, screen checks)",
+      crv::app::RegisterCollect);
+  add("process",
+      "Processing daemon: consume frames from Kafka in a group, classify, publish state transitions, verdicts and "
+      "action requests",
+      crv::app::RegisterProcess);
   add("ocr-worker", "(internal) OCR of one image, run by crv verify in a limited worker process",
       crv::app::RegisterOcrWorker);
 

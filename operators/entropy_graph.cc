@@ -66,7 +66,7 @@ void EntropyGraph::Run(Source source) {
     if (!item->status.ok()) {
       ++stats_.invalid_batches;
       if (on_invalid_) on_invalid_(item->index, item->status);
-      if (config_.on_done) config_.on_done(item->index);
+      if (on_done_) on_done_(item->index);
       return flow::continue_msg();
     }
     stats_.frames += item->batch.frames.size();
@@ -75,7 +75,7 @@ void EntropyGraph::Run(Source source) {
     stats_.stale_frames.store(windows.stale_frames());
     if (model != nullptr) Classify(*model, &item->windows);
     sink_(item->batch, item->windows);
-    if (config_.on_done) config_.on_done(item->index);
+    if (on_done_) on_done_(item->index);
     return flow::continue_msg();
   });
 

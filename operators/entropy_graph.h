@@ -33,10 +33,6 @@ struct EntropyGraphConfig {
   // When set, each window gets state/confidence from this model (which must
   // outlive the graph). Its window shape should match `window`.
   const Model* model = nullptr;
-  // Called in input order once message `index` (counted from 0 per Run) has
-  // been fully handled — sunk, or skipped as invalid. At-least-once
-  // consumers commit the message here.
-  std::function<void(uint64_t index)> on_done;
 };
 
 struct EntropyGraphStats {
@@ -61,6 +57,10 @@ class EntropyGraph {
   EntropyGraph(EntropyGraphConfig config, Sink sink, InvalidHandler on_invalid = nullptr);
   void Run(Source source);
   const EntropyGraphStats& stats() const { return stats_; }
+  // Called in input order once message `index` (counted from 0 per Run) has
+  // been fully handled — sunk, or skipped as invalid. At-least-once
+  // consumers commit the message here. Set before Run().
+  void OnDone(std::function<void(uint64_t index)> done) { on_done_ = std::move(done); }
   // Drops the window state of `vm_id` before the next message is handled
   // (e.g. its partition went to another consumer). Any thread.
   void Forget(const std::string& vm_id);
@@ -69,6 +69,7 @@ class EntropyGraph {
   EntropyGraphConfig config_;
   Sink sink_;
   InvalidHandler on_invalid_;
+  std::function<void(uint64_t)> on_done_;
   EntropyGraphStats stats_;
   std::mutex forget_mu_;
   std::vector<std::string> forget_;

@@ -82,9 +82,8 @@ TEST(EntropyGraphTest, OnDoneFollowsInputOrderIncludingInvalid) {
   auto msgs = Messages(40, 3);
   msgs[5] = {1, 2, 3};
   std::vector<uint64_t> done;
-  EntropyGraphConfig cfg{{5, 5}, 8};
-  cfg.on_done = [&](uint64_t index) { done.push_back(index); };
-  EntropyGraph g(cfg, [](const FrameBatch&, std::vector<FeatureVector>&) {});
+  EntropyGraph g(EntropyGraphConfig{{5, 5}, 8}, [](const FrameBatch&, std::vector<FeatureVector>&) {});
+  g.OnDone([&](uint64_t index) { done.push_back(index); });
   g.Run(From(msgs));
   ASSERT_EQ(done.size(), 40u);
   for (uint64_t i = 0; i < done.size(); ++i) EXPECT_EQ(done[i], i);
@@ -97,12 +96,11 @@ TEST(EntropyGraphTest, ForgetDropsTheWindowsOfAVm) {
   for (int i = 0; i < 25; ++i) msgs.push_back(EncodeBatch("vm", "h", testing::SyntheticFrames(1, 2, i, 8, i)));
   std::vector<uint64_t> window_ends;  // tick of each window's last frame
   EntropyGraph* graph = nullptr;
-  EntropyGraphConfig cfg{{10, 10}, 4};
-  cfg.on_done = [&](uint64_t index) {
-    if (index == 12) graph->Forget("vm");  // applied before message 13
-  };
-  EntropyGraph g(cfg, [&](const FrameBatch& b, std::vector<FeatureVector>& w) {
+  EntropyGraph g(EntropyGraphConfig{{10, 10}, 4}, [&](const FrameBatch& b, std::vector<FeatureVector>& w) {
     for (size_t k = 0; k < w.size(); ++k) window_ends.push_back(b.frames.back().seq);
+  });
+  g.OnDone([&](uint64_t index) {
+    if (index == 12) graph->Forget("vm");  // applied before message 13
   });
   graph = &g;
   g.Run(From(msgs));

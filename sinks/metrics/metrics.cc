@@ -176,6 +176,11 @@ void Metrics::PipelineLag(double seconds) { impl_->g_lag.Set(seconds); }
 void Metrics::LastFrameAt(int64_t wall_ns) { impl_->g_last_frame.Set(Seconds(wall_ns)); }
 void Metrics::KafkaDeliveryErrors(uint64_t n) { impl_->c_kafka.Increment(static_cast<double>(n)); }
 
+void Metrics::Watching(const std::string& vm) {
+  std::lock_guard lock(impl_->mu);
+  impl_->Get(vm);
+}
+
 void Metrics::BootStarted(const std::string& vm, const std::string& state, int64_t wall_ns) {
   std::lock_guard lock(impl_->mu);
   auto& v = impl_->Get(vm);

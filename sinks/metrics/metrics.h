@@ -46,6 +46,8 @@ class Metrics {
   void KafkaDeliveryErrors(uint64_t n);
 
   // --- VM state ---
+  // `vm` is watched by this process (counted in crv_vms_watched).
+  void Watching(const std::string& vm);
   // A boot of `vm` started (resets its state to `state`).
   void BootStarted(const std::string& vm, const std::string& state, int64_t wall_ns);
   void StateChanged(const std::string& vm, const std::string& to, int64_t wall_ns);

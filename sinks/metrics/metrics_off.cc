@@ -17,6 +17,7 @@ void Metrics::FramesDropped(std::string_view, uint64_t) {}
 void Metrics::PipelineLag(double) {}
 void Metrics::LastFrameAt(int64_t) {}
 void Metrics::KafkaDeliveryErrors(uint64_t) {}
+void Metrics::Watching(const std::string&) {}
 void Metrics::BootStarted(const std::string&, const std::string&, int64_t) {}
 void Metrics::StateChanged(const std::string&, const std::string&, int64_t) {}
 void Metrics::Verdict(const std::string&, const std::string&, const std::string&, double, int64_t) {}

@@ -1,0 +1,25 @@
+// What the daemons (`crv collect`, `crv process`) share: SIGINT/SIGTERM as a
+// stop request, waiting with a stop check, the host name, the metrics
+// endpoint, the Kafka options from the configuration.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "apps/daemon_config.h"
+#include "sinks/metrics/metrics.h"
+#include "stream/kafka_transport.h"
+
+namespace crv::app {
+
+void InstallStopSignals();
+bool StopRequested();
+// Sleeps up to `d`, waking early on a stop request. Returns StopRequested().
+bool WaitForStop(std::chrono::milliseconds d);
+std::string HostName();
+// Serves `metrics` on `listen` ("" : none). Logs the URL.
+Result<std::unique_ptr<MetricsServer>> ServeMetrics(Metrics& metrics, const std::string& listen);
+KafkaOptions KafkaFor(const KafkaSection& k, const std::string& topic, const std::string& client_id);
+
+}  // namespace crv::app
