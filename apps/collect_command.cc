@@ -81,6 +81,7 @@ class Agent {
     fs::create_directories(c_.out_dir, ec);
     if (ec) return Fail(InvalidArgument("actions.out_dir " + c_.out_dir + ": " + ec.message()));
 
+    if (Status s = EnsureTopics(c_.kafka); !s.ok()) return Fail(s);
     auto frames_opts = KafkaFor(c_.kafka, c_.kafka.frames_topic, "crv-collect-" + c_.host);
     frames_opts.flush_timeout = std::chrono::milliseconds(c_.flush_timeout_ms);
     auto frames = KafkaTransport::Create(frames_opts);

@@ -48,6 +48,11 @@ Result<std::unique_ptr<MetricsServer>> ServeMetrics(Metrics& metrics, const std:
   return server;
 }
 
+Status EnsureTopics(const KafkaSection& k) {
+  return EnsureKafkaTopics(k.brokers, k.properties, {k.frames_topic, k.states_topic, k.actions_topic, k.results_topic},
+                           k.partitions, k.replication_factor);
+}
+
 KafkaOptions KafkaFor(const KafkaSection& k, const std::string& topic, const std::string& client_id) {
   KafkaOptions o;
   o.brokers = k.brokers;

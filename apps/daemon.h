@@ -20,6 +20,8 @@ bool WaitForStop(std::chrono::milliseconds d);
 std::string HostName();
 // Serves `metrics` on `listen` ("" : none). Logs the URL.
 Result<std::unique_ptr<MetricsServer>> ServeMetrics(Metrics& metrics, const std::string& listen);
+// Creates the four topics of `k` that do not exist yet.
+Status EnsureTopics(const KafkaSection& k);
 KafkaOptions KafkaFor(const KafkaSection& k, const std::string& topic, const std::string& client_id);
 
 }  // namespace crv::app

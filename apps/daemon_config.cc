@@ -14,6 +14,8 @@ const std::vector<ConfigKey> kKafkaKeys = {
     {"kafka.states_topic", "crv.states", "state transitions and verdicts, keyed by VM id"},
     {"kafka.actions_topic", "crv.actions", "action requests (screenshot, screen confirmation) for host agents"},
     {"kafka.results_topic", "crv.action-results", "results of actions (screenshot path, OCR text)"},
+    {"kafka.partitions", "12", "partitions of the topics crv creates when they do not exist (VMs spread over them)"},
+    {"kafka.replication_factor", "-1", "replication of the topics crv creates (-1: the broker's default)"},
     {"kafka.properties.*", "", "any librdkafka property, e.g. linger.ms, compression.type, security.protocol"},
 };
 
@@ -123,6 +125,9 @@ Status LoadKafka(const Doc& d, KafkaSection* k) {
   CRV_RETURN_IF_ERROR(d.Get("kafka.states_topic", &k->states_topic));
   CRV_RETURN_IF_ERROR(d.Get("kafka.actions_topic", &k->actions_topic));
   CRV_RETURN_IF_ERROR(d.Get("kafka.results_topic", &k->results_topic));
+  CRV_RETURN_IF_ERROR(d.Get("kafka.partitions", &k->partitions));
+  CRV_RETURN_IF_ERROR(d.Get("kafka.replication_factor", &k->replication_factor));
+  if (k->partitions < 1) return d.Bad("kafka.partitions", d.Find("kafka.partitions"), "must be at least 1");
   if (YAML::Node p = d.Find("kafka.properties"); p && p.IsMap()) {
     for (const auto& kv : p) k->properties[kv.first.as<std::string>()] = kv.second.as<std::string>();
   }

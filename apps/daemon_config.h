@@ -20,6 +20,8 @@ struct KafkaSection {
   std::string actions_topic = "crv.actions";
   std::string results_topic = "crv.action-results";
   std::map<std::string, std::string> properties;  // librdkafka properties
+  int partitions = 12;                            // for topics crv creates
+  int replication_factor = -1;                    // -1: the broker's default
 };
 
 struct VmEntry {

@@ -68,9 +68,13 @@ class Processor {
     log_ = std::move(*log);
 
     member_ = HostName() + "-" + std::to_string(getpid());
+    if (Status s = EnsureTopics(c_.kafka); !s.ok()) return Fail(s);
     auto frames_opts = KafkaFor(c_.kafka, c_.kafka.frames_topic, "crv-process-" + member_);
     frames_opts.produce = false;
     frames_opts.group_id = c_.group;
+    // A member that dies without leaving is replaced after this long.
+    frames_opts.properties.try_emplace("session.timeout.ms", "10000");
+    frames_opts.properties.try_emplace("heartbeat.interval.ms", "1000");
     auto frames = KafkaTransport::Create(frames_opts);
     if (!frames.ok()) return Fail(frames.status());
     frames_ = std::move(*frames);
@@ -246,8 +250,11 @@ class Processor {
     }
     run.sm->OnTime(now);
     for (const auto& r : results) Apply(b.vm_id, run, r, now);
+    // Requests are paced in wall time: a member catching up on a backlog
+    // must not send one per 2 s of old frames.
+    const int64_t wall = NowNs();
     if (run.sm->verdict() == Verdict::kNone && run.sm->success_candidate() &&
-        now - run.last_request_ns >= static_cast<int64_t>(c_.confirm_retry_seconds * 1e9)) {
+        wall - run.last_request_ns >= static_cast<int64_t>(c_.confirm_retry_seconds * 1e9)) {
       Request(b.vm_id, run, "confirm", now);
     }
     // A failure or time-out: the screenshot is the evidence and its text
@@ -257,8 +264,8 @@ class Processor {
       if (!run.evidence_requested) {
         Request(b.vm_id, run, "screenshot", now);
         run.evidence_requested = true;
-        run.evidence_deadline_ns = now + 15'000'000'000LL;
-      } else if (now > run.evidence_deadline_ns) {
+        run.evidence_deadline_ns = wall + 15'000'000'000LL;
+      } else if (wall > run.evidence_deadline_ns) {
         Verdict(b.vm_id, run, "", "", "");
       }
     }
@@ -302,7 +309,7 @@ class Processor {
   }
 
   void Request(const std::string& vm, VmRun& run, const std::string& action, int64_t now) {
-    run.last_request_ns = now;
+    run.last_request_ns = NowNs();
     nlohmann::json req = {
         {"request_id", vm + "/" + std::to_string(run.boot_id) + "/" + action + "/" + std::to_string(now)},
         {"vm", vm},

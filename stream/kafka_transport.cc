@@ -46,6 +46,65 @@ bool ConsumerOnly(const std::string& k) {
 
 }  // namespace
 
+Status EnsureKafkaTopics(const std::string& brokers, const std::map<std::string, std::string>& properties,
+                         const std::vector<std::string>& topics, int partitions, int replication_factor,
+                         std::chrono::milliseconds timeout) {
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  std::map<std::string, std::string> props;
+  for (const auto& [k, v] : properties) {
+    if (!ProducerOnly(k) && !ConsumerOnly(k)) props[k] = v;
+  }
+  if (Status s = Configure(conf, {{"bootstrap.servers", brokers}, {"log_level", "3"}}, props); !s.ok()) {
+    rd_kafka_conf_destroy(conf);
+    return s;
+  }
+  char err[512];
+  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
+  if (rk == nullptr) {
+    rd_kafka_conf_destroy(conf);
+    return InvalidArgument(std::string("Kafka admin client: ") + err);
+  }
+  std::vector<rd_kafka_NewTopic_t*> news;
+  for (const auto& t : topics) {
+    news.push_back(rd_kafka_NewTopic_new(t.c_str(), partitions, replication_factor, err, sizeof err));
+    if (news.back() == nullptr) {
+      news.pop_back();
+      for (auto* n : news) rd_kafka_NewTopic_destroy(n);
+      rd_kafka_destroy(rk);
+      return InvalidArgument("Kafka topic " + t + ": " + err);
+    }
+  }
+  rd_kafka_queue_t* q = rd_kafka_queue_new(rk);
+  rd_kafka_AdminOptions_t* opts = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS);
+  rd_kafka_AdminOptions_set_request_timeout(opts, static_cast<int>(timeout.count()), err, sizeof err);
+  rd_kafka_CreateTopics(rk, news.data(), news.size(), opts, q);
+  rd_kafka_event_t* ev = rd_kafka_queue_poll(q, static_cast<int>(timeout.count()) + 1000);
+  Status out = Status::Ok();
+  if (ev == nullptr) {
+    out = Unavailable("Kafka at " + brokers + ": no answer to CreateTopics within " + std::to_string(timeout.count()) +
+                      " ms");
+  } else if (rd_kafka_event_error(ev) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    out = Unavailable("Kafka at " + brokers + ": CreateTopics: " + rd_kafka_event_error_string(ev));
+  } else {
+    size_t n = 0;
+    const rd_kafka_topic_result_t** res =
+        rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(ev), &n);
+    for (size_t i = 0; i < n && out.ok(); ++i) {
+      const rd_kafka_resp_err_t e = rd_kafka_topic_result_error(res[i]);
+      if (e != RD_KAFKA_RESP_ERR_NO_ERROR && e != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
+        out = Unavailable("Kafka: cannot create topic " + std::string(rd_kafka_topic_result_name(res[i])) + ": " +
+                          rd_kafka_err2str(e));
+      }
+    }
+  }
+  if (ev != nullptr) rd_kafka_event_destroy(ev);
+  rd_kafka_AdminOptions_destroy(opts);
+  rd_kafka_queue_destroy(q);
+  for (auto* n : news) rd_kafka_NewTopic_destroy(n);
+  rd_kafka_destroy(rk);
+  return out;
+}
+
 KafkaTransport::KafkaTransport(KafkaOptions options) : options_(std::move(options)), h_(std::make_unique<Handles>()) {}
 
 Result<std::unique_ptr<KafkaTransport>> KafkaTransport::Create(const KafkaOptions& o) {

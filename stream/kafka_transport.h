@@ -50,6 +50,13 @@ struct RebalanceEvent {
   std::vector<int32_t> partitions;
 };
 
+// Creates each topic that does not exist yet (`partitions`, and
+// `replication_factor` or the broker's default when -1), so consumers that
+// subscribe before the first message find it. Existing topics are left alone.
+Status EnsureKafkaTopics(const std::string& brokers, const std::map<std::string, std::string>& properties,
+                         const std::vector<std::string>& topics, int partitions, int replication_factor = -1,
+                         std::chrono::milliseconds timeout = std::chrono::seconds(15));
+
 class KafkaTransport final : public FrameTransport {
  public:
   static Result<std::unique_ptr<KafkaTransport>> Create(const KafkaOptions& options);

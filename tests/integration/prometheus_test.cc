@@ -14,6 +14,7 @@
 #include <sstream>
 #include <thread>
 
+#include "tests/child_process.h"
 #include "tests/http_get.h"
 
 namespace crv {
@@ -21,41 +22,8 @@ namespace {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-// A child process running `sh -c cmd` with stdout and stderr in files; killed
-// (SIGTERM, then SIGKILL) when it goes out of scope.
-class Child {
- public:
-  Child(const std::string& cmd, const std::string& out, const std::string& err) {
-    pid_ = fork();
-    if (pid_ == 0) {
-      freopen(out.c_str(), "w", stdout);
-      freopen(err.c_str(), "w", stderr);
-      execl("/bin/sh", "sh", "-c", ("exec " + cmd).c_str(), static_cast<char*>(nullptr));
-      _exit(127);
-    }
-  }
-  ~Child() {
-    if (pid_ <= 0) return;
-    kill(pid_, SIGTERM);
-    for (int i = 0; i < 100; ++i) {
-      if (waitpid(pid_, nullptr, WNOHANG) == pid_) return;
-      std::this_thread::sleep_for(50ms);
-    }
-    kill(pid_, SIGKILL);
-    waitpid(pid_, nullptr, 0);
-  }
-  bool Running() const { return pid_ > 0 && kill(pid_, 0) == 0 && waitpid(pid_, nullptr, WNOHANG) == 0; }
-
- private:
-  pid_t pid_ = -1;
-};
+using testing::Child;
+using testing::ReadAll;
 
 TEST(PrometheusTest, BootFailureAlertFiresForThePanicGuest) {
   if (!fs::exists(PROMETHEUS_BINARY)) GTEST_FAIL() << "Prometheus is not installed: " << PROMETHEUS_BINARY;
