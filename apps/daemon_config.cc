@@ -58,11 +58,17 @@ class Doc {
   }
 
   YAML::Node Find(const std::string& key) const {
-    YAML::Node n = YAML::Clone(root_);
+    // reset() rebinds the handle; assigning a Node would overwrite the
+    // document (yaml-cpp's value semantics), and a clone loses the line.
+    YAML::Node n;
+    n.reset(root_);
     std::stringstream ss(key);
     for (std::string part; std::getline(ss, part, '.');) {
       if (!n || !n.IsMap()) return YAML::Node(YAML::NodeType::Undefined);
-      n = n[part];
+      const YAML::Node& cn = n;
+      YAML::Node child = cn[part];
+      if (!child) return YAML::Node(YAML::NodeType::Undefined);
+      n.reset(child);
     }
     return n;
   }

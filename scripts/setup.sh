@@ -19,6 +19,8 @@ packages=(
   prometheus-cpp-dev prometheus
   # real test guests
   qemu-system-x86 busybox-static cpio gzip
+  # the real Kafka broker for tests (jars from Maven Central, scripts/kafka.sh)
+  maven openjdk-17-jre-headless
 )
 
 if [ "$(id -u)" -ne 0 ]; then
