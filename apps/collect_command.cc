@@ -21,6 +21,7 @@
 #include "core/clock.h"
 #include "core/features.h"
 #include "sinks/screen_check.h"
+#include "stream/messages.h"
 
 namespace crv::app {
 namespace fs = std::filesystem;
@@ -125,7 +126,8 @@ class Agent {
                               {"delivery_errors", s.delivery_errors},
                               {"frames_published", frames_published_.load()},
                               {"publish_timeouts", s.publish_timeouts},
-                              {"actions_done", actions_done_.load()}};
+                              {"actions_done", actions_done_.load()},
+                              {"bad_action_requests", bad_requests_.load()}};
     if (json_) std::cout << summary.dump() << std::endl;
     spdlog::info("stopped: {} messages ({} frames) published, {} delivered, {} undelivered", s.published,
                  frames_published_.load(), s.delivered, undelivered);
@@ -251,60 +253,58 @@ class Agent {
       if (!m.ok()) return;
       if (!m->has_value()) continue;
       const StreamMessage& msg = **m;
-      auto req = nlohmann::json::parse(msg.payload.begin(), msg.payload.end(), nullptr, false);
-      if (!req.is_object() || !req.contains("vm") || !req.contains("action")) {
-        spdlog::warn("action request at offset {} is not a JSON object with vm and action: skipped", msg.offset);
-        actions_->Commit(msg);
-        continue;
+      auto req = ParseActionRequest(msg.payload);
+      if (!req.ok()) {
+        ++bad_requests_;
+        spdlog::warn("{} at partition {} offset {}: skipped", req.status().message(), msg.partition, msg.offset);
+      } else if (req->host.empty() || req->host == c_.host) {
+        Execute(*req);
       }
-      if (req.value("host", c_.host) == c_.host) Execute(req);
       actions_->Commit(msg);
     }
   }
 
-  void Execute(const nlohmann::json& req) {
-    const std::string vm_id = req.value("vm", ""), action = req.value("action", "");
-    nlohmann::json res = {{"request_id", req.value("request_id", "")},
-                          {"vm", vm_id},
-                          {"host", c_.host},
-                          {"boot_id", req.value("boot_id", uint64_t{0})},
-                          {"action", action}};
+  void Execute(const ActionRequest& req) {
+    ActionResult res;
+    res.request_id = req.request_id;
+    res.vm = req.vm;
+    res.host = c_.host;
+    res.boot_id = req.boot_id;
+    res.action = req.action;
     WatchedVm* vm = nullptr;
     {
       std::lock_guard lock(mu_);
-      if (auto it = vms_.find(vm_id); it != vms_.end() && !it->second->done.load()) vm = it->second.get();
+      if (auto it = vms_.find(req.vm); it != vms_.end() && !it->second->done.load()) vm = it->second.get();
     }
     if (vm == nullptr) {
-      res["ok"] = false;
-      res["error"] = "VM " + vm_id + " is not watched on " + c_.host;
-    } else if (NowNs() - req.value("t_ns", NowNs()) > 60'000'000'000LL) {
-      res["ok"] = false;
-      res["error"] = "request older than 60 s: skipped";
+      res.error = "VM " + req.vm + " is not watched on " + c_.host;
+    } else if (req.t_ns != 0 && NowNs() - req.t_ns > 60'000'000'000LL) {
+      res.error = "request older than 60 s: skipped";
     } else {
       ScreenCheckOptions so;
       so.workdir = c_.out_dir;
       so.settle_ms = c_.settle_ms;
       so.ocr_timeout_ms = c_.ocr_timeout_ms;
       ScreenCheck check([vm](const std::string& p, const std::string& f) { return vm->Shoot(p, f); }, so, &metrics_);
-      std::string safe = vm_id;
+      std::string safe = req.vm;
       for (char& ch : safe) {
         if (!isalnum(static_cast<unsigned char>(ch)) && ch != '-' && ch != '_') ch = '_';
       }
       const std::string png = fs::absolute(c_.out_dir).string() + "/" + safe + "-" + std::to_string(NowNs()) + ".png";
-      const bool confirm = action == "confirm" && vm->CanSettleCheck();
+      const bool confirm = req.action == "confirm" && vm->CanSettleCheck();
       ScreenReading r = confirm ? check.Confirm(png) : check.Evidence(png);
-      res["ok"] = !r.screenshot.empty();
-      res["settled"] = confirm ? r.settled : !r.screenshot.empty();
-      res["screenshot"] = r.screenshot;
-      res["ocr_text"] = r.text;
-      res["text_ok"] = r.text_ok;
-      res["failure_category"] = r.failure_category;
-      res["work_in_progress"] = r.work_in_progress;
-      if (!r.note.empty()) res["note"] = r.note;
+      res.ok = !r.screenshot.empty();
+      res.settled = confirm ? r.settled : res.ok;
+      res.screenshot = r.screenshot;
+      res.ocr_text = r.text;
+      res.text_ok = r.text_ok;
+      res.failure_category = r.failure_category;
+      res.work_in_progress = r.work_in_progress;
+      res.note = r.note;
     }
-    const std::string body = res.dump();
-    Status s = results_->Publish(vm_id, std::vector<uint8_t>(body.begin(), body.end()), std::chrono::seconds(5));
-    if (!s.ok()) spdlog::warn("action result for {}: {}", vm_id, s.message());
+    const std::string body = res.ToJson();
+    Status s = results_->Publish(req.vm, std::vector<uint8_t>(body.begin(), body.end()), std::chrono::seconds(5));
+    if (!s.ok()) spdlog::warn("action result for {}: {}", req.vm, s.message());
     ++actions_done_;
   }
 
@@ -317,7 +317,7 @@ class Agent {
   std::map<std::string, std::unique_ptr<WatchedVm>> vms_;
   std::set<std::string> failed_;
   bool warned_dir_ = false;
-  std::atomic<uint64_t> frames_published_{0}, actions_done_{0};
+  std::atomic<uint64_t> frames_published_{0}, actions_done_{0}, bad_requests_{0};
 };
 
 }  // namespace

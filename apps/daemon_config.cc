@@ -193,7 +193,8 @@ std::string DescribeKeys(const std::vector<ConfigKey>& keys) {
   return out;
 }
 
-Result<CollectConfig> LoadCollectConfig(const std::string& path) {
+namespace {
+Result<CollectConfig> LoadCollect(const std::string& path) {
   Doc d(path.empty() ? "(defaults)" : path, CollectKeys());
   CRV_RETURN_IF_ERROR(d.Load(path));
   CollectConfig c;
@@ -232,7 +233,7 @@ Result<CollectConfig> LoadCollectConfig(const std::string& path) {
   return c;
 }
 
-Result<ProcessConfig> LoadProcessConfig(const std::string& path) {
+Result<ProcessConfig> LoadProcess(const std::string& path) {
   Doc d(path.empty() ? "(defaults)" : path, ProcessKeys());
   CRV_RETURN_IF_ERROR(d.Load(path));
   ProcessConfig c;
@@ -251,6 +252,25 @@ Result<ProcessConfig> LoadProcessConfig(const std::string& path) {
   if (c.group.empty()) return InvalidArgument(path + ": group must not be empty");
   if (c.hop == 0) return d.Bad("window.hop", d.Find("window.hop"), "must be at least 1");
   return c;
+}
+}  // namespace
+
+// A value of the wrong shape deep inside (a list where a name belongs) is a
+// yaml-cpp exception: it becomes an error, never a crash.
+Result<CollectConfig> LoadCollectConfig(const std::string& path) {
+  try {
+    return LoadCollect(path);
+  } catch (const YAML::Exception& e) {
+    return InvalidArgument(path + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);
+  }
+}
+
+Result<ProcessConfig> LoadProcessConfig(const std::string& path) {
+  try {
+    return LoadProcess(path);
+  } catch (const YAML::Exception& e) {
+    return InvalidArgument(path + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);
+  }
 }
 
 }  // namespace crv::app

@@ -61,6 +61,9 @@ TEST(DaemonConfig, BadValuesNameTheKey) {
   EXPECT_THAT(c.status().message(), HasSubstr("not valid YAML"));
   c = LoadCollectConfig("/nonexistent.yaml");
   EXPECT_THAT(c.status().message(), HasSubstr("/nonexistent.yaml: cannot be read"));
+  c = LoadCollectConfig(Write("c7.yaml", "discovery:\n  vms:\n    - {id: [1, 2], qmp: /x}\n"));
+  EXPECT_FALSE(c.ok());
+  EXPECT_THAT(c.status().message(), HasSubstr("c7.yaml:3"));
   auto p = LoadProcessConfig(Write("p1.yaml", "window:\n  hop: 0\n"));
   EXPECT_THAT(p.status().message(), HasSubstr("window.hop must be at least 1"));
 }

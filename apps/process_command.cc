@@ -29,6 +29,7 @@
 #include "operators/entropy_graph.h"
 #include "operators/model.h"
 #include "sinks/boot_log.h"
+#include "stream/messages.h"
 
 namespace crv::app {
 namespace fs = std::filesystem;
@@ -191,10 +192,10 @@ class Processor {
       if (!m.ok()) break;
       if (!m->has_value()) continue;
       idle_since = std::chrono::steady_clock::now();
-      auto j = nlohmann::json::parse((*m)->payload.begin(), (*m)->payload.end(), nullptr, false);
-      if (j.is_object() && j.contains("event_key")) {
+      auto key = ParseStateEventKey((*m)->payload);
+      if (key.ok()) {
         std::lock_guard lock(emitted_mu_);
-        emitted_.insert(j["event_key"].get<std::string>());
+        emitted_.insert(*key);
         ++n;
       }
     }
@@ -207,11 +208,13 @@ class Processor {
       auto m = results_->Poll(std::chrono::milliseconds(200));
       if (!m.ok()) return;
       if (!m->has_value()) continue;
-      auto j = nlohmann::json::parse((*m)->payload.begin(), (*m)->payload.end(), nullptr, false);
-      if (j.is_object() && j.contains("vm")) {
-        std::lock_guard lock(mu_);
-        results_by_vm_[j["vm"].get<std::string>()].push_back(std::move(j));
+      auto r = ParseActionResult((*m)->payload);
+      if (!r.ok()) {
+        spdlog::warn("{} at partition {} offset {}: skipped", r.status().message(), (*m)->partition, (*m)->offset);
+        continue;
       }
+      std::lock_guard lock(mu_);
+      results_by_vm_[r->vm].push_back(std::move(*r));
     }
   }
 
@@ -222,7 +225,7 @@ class Processor {
     metrics_.FramesConsumed(b.frames.size());
     metrics_.LastFrameAt(now);
     metrics_.PipelineLag(static_cast<double>(NowNs() - now) / 1e9);
-    std::deque<nlohmann::json> results;
+    std::deque<ActionResult> results;
     {
       std::lock_guard lock(mu_);
       // VMs of partitions this member no longer owns: drop their state.
@@ -286,38 +289,37 @@ class Processor {
     return it->second;
   }
 
-  void Apply(const std::string& vm, VmRun& run, const nlohmann::json& r, int64_t now) {
-    if (r.value("boot_id", uint64_t{0}) != run.boot_id || run.verdict_sent) return;
-    if (r.value("action", "") == "screenshot") {
+  void Apply(const std::string& vm, VmRun& run, const ActionResult& r, int64_t now) {
+    if (r.boot_id != run.boot_id || run.verdict_sent) return;
+    if (r.action == "screenshot") {
       if (run.sm->verdict() == Verdict::kNone || run.sm->verdict() == Verdict::kSuccess) return;
-      Verdict(vm, run, r.value("failure_category", ""), r.value("screenshot", ""), r.value("ocr_text", ""));
+      Verdict(vm, run, r.failure_category, r.screenshot, r.ocr_text);
       return;
     }
-    if (r.value("action", "") != "confirm") return;
+    if (r.action != "confirm") return;
     if (run.sm->verdict() != Verdict::kNone || !run.sm->success_candidate()) return;
-    if (!r.value("ok", false) || !r.value("settled", false)) return;  // ask again later
-    const std::string category = r.value("failure_category", "");
-    if (!category.empty()) {
+    if (!r.ok || !r.settled) return;  // ask again later
+    if (!r.failure_category.empty()) {
       run.sm->DeclareFailure(now);
       run.evidence_requested = true;  // this screen is the evidence
-      Verdict(vm, run, category, r.value("screenshot", ""), r.value("ocr_text", ""));
+      Verdict(vm, run, r.failure_category, r.screenshot, r.ocr_text);
       return;
     }
-    if (r.value("work_in_progress", false)) return;
+    if (r.work_in_progress) return;
     run.sm->ConfirmSuccess(now);
-    Verdict(vm, run, "", r.value("screenshot", ""), r.value("ocr_text", ""));
+    Verdict(vm, run, "", r.screenshot, r.ocr_text);
   }
 
   void Request(const std::string& vm, VmRun& run, const std::string& action, int64_t now) {
     run.last_request_ns = NowNs();
-    nlohmann::json req = {
-        {"request_id", vm + "/" + std::to_string(run.boot_id) + "/" + action + "/" + std::to_string(now)},
-        {"vm", vm},
-        {"host", run.host},
-        {"boot_id", run.boot_id},
-        {"action", action},
-        {"t_ns", NowNs()}};
-    const std::string body = req.dump();
+    ActionRequest req;
+    req.request_id = vm + "/" + std::to_string(run.boot_id) + "/" + action + "/" + std::to_string(now);
+    req.vm = vm;
+    req.host = run.host;
+    req.boot_id = run.boot_id;
+    req.action = action;
+    req.t_ns = NowNs();
+    const std::string body = req.ToJson();
     Status s = actions_->Publish(vm, std::vector<uint8_t>(body.begin(), body.end()), std::chrono::seconds(5));
     if (!s.ok()) spdlog::warn("action request for {}: {}", vm, s.message());
     dirty_ = true;
@@ -394,7 +396,7 @@ class Processor {
   std::set<int32_t> owned_;
   std::map<uint64_t, StreamMessage> inflight_;
   uint64_t next_index_ = 0;
-  std::map<std::string, std::deque<nlohmann::json>> results_by_vm_;
+  std::map<std::string, std::deque<ActionResult>> results_by_vm_;
   std::map<std::string, VmRun> runs_;  // sink thread only
   std::mutex emitted_mu_;
   std::set<std::string> emitted_;

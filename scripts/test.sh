@@ -30,15 +30,15 @@ if [ "${CRV_SKIP_SANITIZE:-0}" != 1 ]; then
   step "sanitizer + fuzz build (clang, ASan, UBSan, libFuzzer)"
   CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCRV_FUZZ=ON \
     -DCRV_SANITIZE=address,undefined -DCRV_BUILD_BENCHMARKS=OFF >/dev/null
-  ninja -C build-fuzz crv_unit_tests register_parser_fuzz qmp_reader_fuzz frame_verifier_fuzz frame_file_fuzz model_parser_fuzz ppm_parser_fuzz \
+  ninja -C build-fuzz crv_unit_tests register_parser_fuzz qmp_reader_fuzz frame_verifier_fuzz frame_file_fuzz model_parser_fuzz ppm_parser_fuzz stream_message_fuzz \
     register_parser_corpus_test qmp_reader_corpus_test frame_verifier_corpus_test frame_file_corpus_test \
-    model_parser_corpus_test ppm_parser_corpus_test
+    model_parser_corpus_test ppm_parser_corpus_test stream_message_corpus_test
 
   step "unit tests under ASan + UBSan"
   (cd build-fuzz && ctest --output-on-failure -j "$jobs" -L unit)
 
   step "fuzzing each target for ${CRV_FUZZ_SECONDS:-20} s"
-  for t in register_parser qmp_reader frame_verifier frame_file model_parser ppm_parser; do
+  for t in register_parser qmp_reader frame_verifier frame_file model_parser ppm_parser stream_message; do
     work=$(mktemp -d)
     cp tests/fuzz/corpus/$t/* "$work"/
     build-fuzz/tests/${t}_fuzz -max_total_time="${CRV_FUZZ_SECONDS:-20}" -print_final_stats=0 -close_fd_mask=3 \
