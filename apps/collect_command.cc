@@ -75,7 +75,7 @@ class Agent {
 
   int Run() {
     InstallStopSignals();
-    auto server = ServeMetrics(metrics_, c_.metrics_listen);
+    auto server = ServeMetrics(metrics_, c_.metrics_listen, c_.metrics_auth_file);
     if (!server.ok()) return Fail(server.status());
     server_ = std::move(*server);
     std::error_code ec;
@@ -103,6 +103,8 @@ class Agent {
     while (!StopRequested()) {
       Discover();
       Reap();
+      CountDeliveryErrors(*frames_, metrics_, &frame_errors_seen_);
+      CountDeliveryErrors(*results_, metrics_, &result_errors_seen_);
       WaitForStop(std::chrono::milliseconds(static_cast<int64_t>(c_.rescan_seconds * 1000)));
     }
     spdlog::info("stopping: flushing frames to Kafka");
@@ -157,6 +159,44 @@ class Agent {
       if (ec && !warned_dir_) {
         spdlog::warn("discovery.qmp_dir {}: {}", c_.qmp_dir, ec.message());
         warned_dir_ = true;
+      }
+    }
+    // Every running domain of the libvirt connection and of the Xen host.
+    if (!c_.libvirt_uri.empty()) {
+      if (!libvirt_) {
+        auto conn = LibvirtConnection::Open(c_.libvirt_uri);
+        if (conn.ok()) {
+          libvirt_ = *conn;
+        } else if (failed_.insert("libvirt:" + c_.libvirt_uri).second) {
+          spdlog::warn("{}", conn.status().message());  // once, until it works
+        }
+      }
+      if (libvirt_) {
+        auto domains = libvirt_->ListDomains(true);
+        if (!domains.ok()) {
+          spdlog::warn("{}", domains.status().message());
+          libvirt_.reset();  // reconnect next time
+        } else {
+          for (const auto& d : *domains) want.push_back(VmEntry{d.name, "", d.name, c_.libvirt_uri, ""});
+        }
+      }
+    }
+    if (c_.xen) {
+      if (!xen_) {
+        auto host = XenHost::Open();
+        if (host.ok()) {
+          xen_ = *host;
+        } else if (failed_.insert("xen").second) {
+          spdlog::warn("{}", host.status().message());
+        }
+      }
+      if (xen_) {
+        auto domains = xen_->ListDomains();
+        if (domains.ok()) {
+          for (const auto& d : *domains) {
+            if (d.domid != 0 && !d.dying) want.push_back(VmEntry{d.name, "", "", "", std::to_string(d.domid)});
+          }
+        }
       }
     }
     for (const auto& v : want) {
@@ -317,6 +357,9 @@ class Agent {
   std::map<std::string, std::unique_ptr<WatchedVm>> vms_;
   std::set<std::string> failed_;
   bool warned_dir_ = false;
+  uint64_t frame_errors_seen_ = 0, result_errors_seen_ = 0;
+  std::shared_ptr<LibvirtConnection> libvirt_;
+  std::shared_ptr<XenHost> xen_;
   std::atomic<uint64_t> frames_published_{0}, actions_done_{0}, bad_requests_{0};
 };
 

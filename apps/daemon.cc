@@ -39,13 +39,21 @@ std::string HostName() {
   return buf;
 }
 
-Result<std::unique_ptr<MetricsServer>> ServeMetrics(Metrics& metrics, const std::string& listen) {
+Result<std::unique_ptr<MetricsServer>> ServeMetrics(Metrics& metrics, const std::string& listen,
+                                                    const std::string& auth_file) {
   if (listen.empty()) return std::unique_ptr<MetricsServer>();
   MetricsServerOptions mo;
   mo.listen = listen;
+  if (!auth_file.empty()) CRV_RETURN_IF_ERROR(LoadBasicAuthFile(auth_file, &mo));
   CRV_ASSIGN_OR_RETURN(auto server, MetricsServer::Start(metrics, mo));
   spdlog::info("metrics: {}", server->url());
   return server;
+}
+
+void CountDeliveryErrors(const FrameTransport& t, Metrics& metrics, uint64_t* seen) {
+  const uint64_t now = t.stats().delivery_errors;
+  if (now > *seen) metrics.KafkaDeliveryErrors(now - *seen);
+  *seen = now;
 }
 
 Status EnsureTopics(const KafkaSection& k) {

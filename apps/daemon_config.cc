@@ -149,6 +149,8 @@ const std::vector<ConfigKey>& CollectKeys() {
       {"sampling.hz", "50", "register snapshots per second, per VM"},
       {"sampling.ticks_per_message", "5", "ticks packed into one Kafka message (throughput vs latency)"},
       {"discovery.qmp_dir", "", "a directory of QMP sockets: every *.sock or *.qmp in it is a VM (id = file name)"},
+      {"discovery.libvirt_uri", "", "watch every running domain of this libvirt connection (e.g. qemu:///system)"},
+      {"discovery.xen", "false", "watch every guest domain of this Xen host (crv in dom0)"},
       {"discovery.rescan_seconds", "5", "how often the directory and the VM list are checked for new VMs"},
       {"discovery.vms", "[]", "VMs to watch, each with an id and one of qmp, libvirt, xen"},
       {"discovery.vms[].id", "", "VM id in frames and states (default: the backend's name)"},
@@ -157,6 +159,7 @@ const std::vector<ConfigKey>& CollectKeys() {
       {"discovery.vms[].libvirt_uri", "qemu:///system", "libvirt connection for that domain"},
       {"discovery.vms[].xen", "", "Xen domain name or id"},
       {"metrics.listen", "127.0.0.1:9464", "Prometheus /metrics address (\"\" turns it off)"},
+      {"metrics.auth_file", "", "a mode-600 file with USER:PASSWORD: /metrics requires HTTP basic auth"},
       {"actions.out_dir", "crv-collect", "where screenshots are written"},
       {"actions.ocr_timeout_ms", "30000", "time limit of one OCR run"},
       {"actions.settle_ms", "500", "time between the two screenshots of a screen confirmation"},
@@ -178,6 +181,7 @@ const std::vector<ConfigKey>& ProcessKeys() {
       {"states.confirm_retry_seconds", "2", "how often a success candidate asks its host to check the screen"},
       {"records.db", "crv-process/boot-status.sqlite3", "SQLite boot-status log"},
       {"metrics.listen", "127.0.0.1:9465", "Prometheus /metrics address (\"\" turns it off)"},
+      {"metrics.auth_file", "", "a mode-600 file with USER:PASSWORD: /metrics requires HTTP basic auth"},
   }));
   return *keys;
 }
@@ -204,6 +208,9 @@ Result<CollectConfig> LoadCollect(const std::string& path) {
   CRV_RETURN_IF_ERROR(d.Get("sampling.ticks_per_message", &c.ticks_per_message));
   CRV_RETURN_IF_ERROR(d.Get("discovery.qmp_dir", &c.qmp_dir));
   CRV_RETURN_IF_ERROR(d.Get("discovery.rescan_seconds", &c.rescan_seconds));
+  CRV_RETURN_IF_ERROR(d.Get("discovery.libvirt_uri", &c.libvirt_uri));
+  CRV_RETURN_IF_ERROR(d.Get("discovery.xen", &c.xen));
+  CRV_RETURN_IF_ERROR(d.Get("metrics.auth_file", &c.metrics_auth_file));
   CRV_RETURN_IF_ERROR(d.Get("metrics.listen", &c.metrics_listen));
   CRV_RETURN_IF_ERROR(d.Get("actions.out_dir", &c.out_dir));
   CRV_RETURN_IF_ERROR(d.Get("actions.ocr_timeout_ms", &c.ocr_timeout_ms));
@@ -248,6 +255,7 @@ Result<ProcessConfig> LoadProcess(const std::string& path) {
   CRV_RETURN_IF_ERROR(d.Get("states.max_boot_seconds", &c.states.max_boot_seconds));
   CRV_RETURN_IF_ERROR(d.Get("states.confirm_retry_seconds", &c.confirm_retry_seconds));
   CRV_RETURN_IF_ERROR(d.Get("records.db", &c.db));
+  CRV_RETURN_IF_ERROR(d.Get("metrics.auth_file", &c.metrics_auth_file));
   CRV_RETURN_IF_ERROR(d.Get("metrics.listen", &c.metrics_listen));
   if (c.group.empty()) return InvalidArgument(path + ": group must not be empty");
   if (c.hop == 0) return d.Bad("window.hop", d.Find("window.hop"), "must be at least 1");

@@ -34,9 +34,12 @@ struct CollectConfig {
   double hz = 50;
   int ticks_per_message = 5;
   std::string qmp_dir;
+  std::string libvirt_uri;  // set: watch every running domain of this connection
+  bool xen = false;         // watch every guest domain of this Xen host
   double rescan_seconds = 5;
   std::vector<VmEntry> vms;
   std::string metrics_listen = "127.0.0.1:9464";
+  std::string metrics_auth_file;
   std::string out_dir = "crv-collect";
   int ocr_timeout_ms = 30000;
   int settle_ms = 500;
@@ -52,6 +55,7 @@ struct ProcessConfig {
   double confirm_retry_seconds = 2;
   std::string db = "crv-process/boot-status.sqlite3";
   std::string metrics_listen = "127.0.0.1:9465";
+  std::string metrics_auth_file;
 };
 
 struct ConfigKey {

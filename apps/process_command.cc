@@ -60,7 +60,7 @@ class Processor {
     auto model = LoadModel(model_path);
     if (!model.ok()) return Fail(model.status());
     model_ = std::move(*model);
-    auto server = ServeMetrics(metrics_, c_.metrics_listen);
+    auto server = ServeMetrics(metrics_, c_.metrics_listen, c_.metrics_auth_file);
     if (!server.ok()) return Fail(server.status());
     server_ = std::move(*server);
     if (fs::path(c_.db).has_parent_path()) fs::create_directories(fs::path(c_.db).parent_path());
@@ -148,6 +148,8 @@ class Processor {
   // store its offset.
   void Done(uint64_t index) {
     if (dirty_) {
+      CountDeliveryErrors(*states_, metrics_, &state_errors_seen_);
+      CountDeliveryErrors(*actions_, metrics_, &action_errors_seen_);
       if (Status s = states_->Flush(std::chrono::seconds(10)); !s.ok()) spdlog::error("{}", s.message());
       if (Status s = actions_->Flush(std::chrono::seconds(10)); !s.ok()) spdlog::error("{}", s.message());
       dirty_ = false;
@@ -402,7 +404,7 @@ class Processor {
   std::set<std::string> emitted_;
   std::atomic<bool> reload_emitted_{false};
   std::atomic<bool> dirty_{false};
-  uint64_t processed_ = 0, events_ = 0;
+  uint64_t processed_ = 0, events_ = 0, state_errors_seen_ = 0, action_errors_seen_ = 0;
 };
 
 }  // namespace
