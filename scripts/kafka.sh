@@ -73,8 +73,12 @@ PROPS
   local id
   id=$(run_java "$dir" kafka.tools.StorageTool random-uuid)
   run_java "$dir" kafka.tools.StorageTool format -t "$id" -c "$dir/server.properties" >"$dir/format.log" 2>&1
-  (run_java "$dir" kafka.Kafka "$dir/server.properties" >"$dir/kafka.log" 2>&1 &
-    echo $! >"$dir/pid")
+  # A simple command in the background, so $! is the JVM itself (a backgrounded
+  # shell function would leave $! pointing at a subshell, and stop would
+  # kill that and leave the broker running).
+  java -Xms256m -Xmx768m -cp "$libs/*" -Dlog4j.configuration="file:$dir/log4j.properties" \
+    kafka.Kafka "$dir/server.properties" >"$dir/kafka.log" 2>&1 &
+  echo $! >"$dir/pid"
   echo "127.0.0.1:$port" >"$dir/bootstrap.tmp"
   for _ in $(seq 1 240); do
     if grep -q "Kafka Server started\|KafkaRaftServer.*started\|Transition from STARTING to STARTED" "$dir/kafka.log" 2>/dev/null; then
@@ -99,7 +103,10 @@ stop() {
   if kill -0 "$pid" 2>/dev/null; then
     kill -TERM "$pid"
     for _ in $(seq 1 120); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
-    kill -0 "$pid" 2>/dev/null && kill -KILL "$pid"
+    if kill -0 "$pid" 2>/dev/null; then
+      echo "kafka.sh: the broker did not stop within 30 s; killing it" >&2
+      kill -KILL "$pid"
+    fi
   fi
   rm -f "$dir/pid" "$dir/bootstrap"
   echo "kafka.sh: stopped"
